@@ -1,0 +1,58 @@
+# rosh — build, run and test.
+#
+#   make run     build rosh and open its console
+#   make test    install what the tests need (when missing) and run every test
+#   make bench   benchmarks (codec, automaton, console script execution …)
+#   make fuzz    run every fuzz target for FUZZTIME each
+
+GO       ?= go
+BIN      := bin/rosh
+FUZZTIME ?= 30s
+# Debian packages the tests use: libpcap for the pcap link, tshark to check
+# that what rosh emits decodes cleanly, tcpdump for captures, iperf3 and
+# ping for traffic through tunnels, iproute2 for namespaces and veths.
+PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2
+
+.PHONY: all build run test deps vet fmt-check bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rosh
+
+run: build
+	@mkdir -p var
+	./$(BIN) --config var/config.rsc
+
+deps:
+	@missing=""; for p in $(PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test: deps fmt-check vet
+	$(GO) test -count=1 -timeout 15m ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin var

@@ -1,0 +1,52 @@
+// Command rosh is a RouterOS-style router shell whose engine is a
+// user-space PPPoE client and access concentrator. This file only wires
+// flags to the engine, the menus and the console.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"rosh/shell"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	var opts shell.Options
+	code := 0
+	root := &cobra.Command{
+		Use:   "rosh",
+		Short: "RouterOS-style router shell with a user-space PPPoE client and server",
+		Long: "rosh is a RouterOS-style console for Linux. Type the MikroTik commands you know\n" +
+			"(/ip pool, /ppp profile, /ppp secret, /interface pppoe-server server,\n" +
+			"/interface pppoe-client) and get real PPPoE sessions on real interfaces.",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.IdentitySet = cmd.Flags().Changed("identity")
+			code = shell.Main(opts, os.Stdin, os.Stdout, os.Stderr)
+			return nil
+		},
+	}
+	root.Flags().StringVar(&opts.ConfigPath, "config", "/var/lib/rosh/config.rsc", "configuration file, loaded at start and saved after every change")
+	root.Flags().StringVar(&opts.Script, "script", "", "run this script file instead of reading the console")
+	root.Flags().StringVar(&opts.Identity, "identity", "", "set the router identity (prompt and PPPoE AC-Name)")
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "print rosh's version",
+		Args:  cobra.NoArgs,
+		Run:   func(*cobra.Command, []string) { fmt.Println("rosh " + shell.Version) },
+	})
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "rosh:", err)
+		return 2
+	}
+	return code
+}

@@ -1,0 +1,25 @@
+package menus
+
+import "strconv"
+
+// All is the explicit list of every menu of the tree, in the order export
+// writes them: a menu comes after the menus its references point to, so
+// that an exported script imports into an empty configuration.
+func All() []*Menu {
+	return []*Menu{
+		systemIdentity(),
+		interfaceMenu(),
+		ipPool(),
+		ipPoolUsed(),
+		pppProfile(),
+		interfacePPPoEClient(),
+		interfacePPPoEServerServer(),
+		interfacePPPoEServer(),
+		pppSecret(),
+		pppActive(),
+		logMenu(),
+	}
+}
+
+func itoa(n int) string    { return strconv.Itoa(n) }
+func utoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -1,0 +1,120 @@
+package menus
+
+import (
+	"fmt"
+	"strings"
+
+	"rosh/router"
+)
+
+// ExportOptions selects what export writes.
+type ExportOptions struct {
+	// Verbose writes every property, defaults included.
+	Verbose bool
+	// ShowSensitive writes passwords and secrets (RouterOS v7 hides them).
+	ShowSensitive bool
+}
+
+// Export writes the script that recreates the configuration of the menus
+// under path ("/" for all): one "/menu" header per menu that has something
+// to say, then one add per item with its non-default properties in
+// alphabetical order; built-in entries are written as set when changed.
+func (t *Tree) Export(c *router.Config, path string, opt ExportOptions) string {
+	var b strings.Builder
+	for _, m := range t.order {
+		if !(m.Items || m.Single) || !underPath(m.Path, path) {
+			continue
+		}
+		var lines []string
+		for _, it := range c.Table(m.Path).Items() {
+			if l := m.exportItem(it, opt); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%s\n", MenuHeader(m.Path))
+		for _, l := range lines {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func underPath(p, root string) bool {
+	return root == "/" || p == root || strings.HasPrefix(p, root+"/")
+}
+
+// MenuHeader is how export names a menu: "/ppp secret".
+func MenuHeader(path string) string { return "/" + strings.ReplaceAll(path[1:], "/", " ") }
+
+func (m *Menu) exportItem(it *router.Item, opt ExportOptions) string {
+	var base map[string]string
+	if it.Builtin && len(m.Builtins) > 0 {
+		base = m.builtinTemplate(it)
+	}
+	vals := map[string]string{}
+	for _, p := range m.Props {
+		v, set := it.Props[p.Name]
+		if p.Sensitive && !opt.ShowSensitive {
+			continue
+		}
+		switch {
+		case base != nil:
+			bv, inBase := base[p.Name]
+			if !inBase {
+				bv = p.Default
+			}
+			if !set {
+				v = p.Default
+			}
+			if v != bv || (opt.Verbose && !p.NoDefault) {
+				if !(p.NoDefault && !set) {
+					vals[p.Name] = v
+				}
+			}
+		case set:
+			if v != p.Default || p.NoDefault || opt.Verbose || (p.Name == m.Key && m.Key != "") {
+				vals[p.Name] = v
+			}
+		case opt.Verbose && !p.NoDefault:
+			vals[p.Name] = p.Default
+		}
+	}
+	if base != nil {
+		if m.Key != "" {
+			delete(vals, m.Key)
+		}
+		if len(vals) == 0 {
+			return ""
+		}
+		sel := ""
+		if !m.Single && m.BuiltinSelector != nil {
+			sel = m.BuiltinSelector(it) + " "
+		}
+		return "set " + sel + joinPairs(vals)
+	}
+	return "add " + joinPairs(vals)
+}
+
+func (m *Menu) builtinTemplate(it *router.Item) map[string]string {
+	if m.Single {
+		return m.Builtins[0]
+	}
+	for _, b := range m.Builtins {
+		if m.Key != "" && b[m.Key] == it.Props[m.Key] {
+			return b
+		}
+	}
+	return map[string]string{}
+}
+
+func joinPairs(vals map[string]string) string {
+	parts := make([]string, 0, len(vals))
+	for _, k := range SortedPropNames(vals) {
+		parts = append(parts, k+"="+ExportValue(vals[k]))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,244 @@
+package menus
+
+import (
+	"fmt"
+	"strings"
+)
+
+// PrintTable prints a header and rows with the columns lined up.
+func PrintTable(out Output, header []string, rows [][]string) {
+	w := make([]int, len(header))
+	for i, h := range header {
+		w[i] = len(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i < len(w) && len(c) > w[i] {
+				w[i] = len(c)
+			}
+		}
+	}
+	line := func(cells []string) {
+		var b strings.Builder
+		b.WriteString(" ")
+		for i, c := range cells {
+			b.WriteString(" ")
+			if i == len(cells)-1 {
+				b.WriteString(c)
+			} else {
+				fmt.Fprintf(&b, "%-*s", w[i], c)
+			}
+		}
+		out.Printf("%s\n", strings.TrimRight(b.String(), " "))
+	}
+	line(header)
+	for _, r := range rows {
+		line(r)
+	}
+}
+
+// FlagsLegend is the "Flags: X - disabled, I - invalid" line.
+func (m *Menu) FlagsLegend() string {
+	if len(m.Flags) == 0 {
+		return ""
+	}
+	parts := make([]string, len(m.Flags))
+	for i, f := range m.Flags {
+		parts[i] = fmt.Sprintf("%c - %s", f.Letter, f.Name)
+	}
+	return "Flags: " + strings.Join(parts, ", ")
+}
+
+// NeedsQuotes reports whether a value must be quoted on the console.
+func NeedsQuotes(v string) bool {
+	if v == "" {
+		return true
+	}
+	for _, r := range v {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("-_.:,/+@*", r):
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// Quote writes v as a console string literal with escapes.
+func Quote(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range v {
+		switch r {
+		case '"', '\\', '$', '?':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 || r == 0x7f {
+				fmt.Fprintf(&b, `\%02X`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// ExportValue writes a value for a script: bare when it can be, quoted
+// otherwise.
+func ExportValue(v string) string {
+	if NeedsQuotes(v) {
+		return Quote(v)
+	}
+	return v
+}
+
+// detailValue prints a value in a detail view: string properties quoted.
+func detailValue(p *Prop, v string) string {
+	if p != nil && p.Quote {
+		return Quote(v)
+	}
+	return ExportValue(v)
+}
+
+// PrintOptions selects a print variant.
+type PrintOptions struct {
+	Detail, Terse bool
+	// Props limits detail/terse output to these properties (proplist=).
+	Props []string
+}
+
+const detailWidth = 96
+
+// PrintRows prints rows the way RouterOS does: a flags legend, then either
+// aligned columns or, for menus without columns and with detail, numbered
+// name=value lines wrapped and indented.
+func (m *Menu) PrintRows(out Output, rows []*Row, numbers []int, opt PrintOptions) {
+	if m.Single {
+		for _, r := range rows {
+			var kv [][2]string
+			for _, p := range m.Props {
+				if v, ok := r.Values[p.Name]; ok {
+					kv = append(kv, [2]string{p.Name, v})
+				}
+			}
+			PrintKeyValues(out, kv)
+		}
+		return
+	}
+	fw := len(m.Flags)
+	if legend := m.FlagsLegend(); legend != "" && !opt.Terse {
+		out.Printf("%s\n", legend)
+	}
+	if m.Columns != nil && !opt.Detail && !opt.Terse {
+		m.printColumns(out, rows, numbers, fw)
+		return
+	}
+	for i, r := range rows {
+		flags := fmt.Sprintf("%-*s", fw, r.Flags)
+		if opt.Terse {
+			out.Printf("%2d %s %s\n", numbers[i], flags, strings.Join(m.pairs(r, opt, false), " "))
+			continue
+		}
+		prefix := fmt.Sprintf("%2d %s ", numbers[i], flags)
+		indent := strings.Repeat(" ", len(prefix)+1)
+		if r.Comment != "" {
+			out.Printf("%s;;; %s\n", prefix, r.Comment)
+			prefix = strings.Repeat(" ", len(prefix))
+		}
+		line := prefix
+		first := true
+		for _, pv := range m.pairs(r, opt, true) {
+			if !first && len(line)+1+len(pv) > detailWidth {
+				out.Printf("%s\n", line)
+				line = indent + pv
+				continue
+			}
+			if !first {
+				line += " "
+			}
+			line += pv
+			first = false
+		}
+		out.Printf("%s\n", line)
+		if !opt.Terse {
+			out.Printf("\n")
+		}
+	}
+}
+
+func (m *Menu) pairs(r *Row, opt PrintOptions, quote bool) []string {
+	var out []string
+	want := map[string]bool{}
+	for _, p := range opt.Props {
+		want[p] = true
+	}
+	for _, p := range m.ItemProps() {
+		v, ok := r.Values[p.Name]
+		if !ok || (len(want) > 0 && !want[p.Name]) {
+			continue
+		}
+		if quote {
+			out = append(out, p.Name+"="+detailValue(p, v))
+		} else {
+			out = append(out, p.Name+"="+ExportValue(v))
+		}
+	}
+	return out
+}
+
+func (m *Menu) printColumns(out Output, rows []*Row, numbers []int, fw int) {
+	header := []string{fmt.Sprintf("%2s %-*s", "#", fw, "")}
+	for _, c := range m.Columns {
+		header = append(header, c.Title)
+	}
+	var cells [][]string
+	for i, r := range rows {
+		row := []string{fmt.Sprintf("%2d %-*s", numbers[i], fw, r.Flags)}
+		for _, c := range m.Columns {
+			row = append(row, r.Values[c.Prop])
+		}
+		cells = append(cells, row)
+	}
+	// Comments go on their own line above the row, as RouterOS prints them.
+	w := make([]int, len(header))
+	for i, h := range header {
+		w[i] = len(h)
+	}
+	for _, r := range cells {
+		for i, c := range r {
+			if len(c) > w[i] {
+				w[i] = len(c)
+			}
+		}
+	}
+	format := func(cs []string) string {
+		var b strings.Builder
+		for i, c := range cs {
+			if i > 0 {
+				b.WriteString(" ")
+			}
+			if i == len(cs)-1 {
+				b.WriteString(c)
+			} else {
+				fmt.Fprintf(&b, "%-*s", w[i], c)
+			}
+		}
+		return strings.TrimRight(b.String(), " ")
+	}
+	out.Printf("%s\n", format(header))
+	for i, r := range cells {
+		if rows[i].Comment != "" {
+			out.Printf("%s ;;; %s\n", strings.Repeat(" ", w[0]-fw), rows[i].Comment)
+		}
+		out.Printf("%s\n", format(r))
+	}
+}

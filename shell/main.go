@@ -1,0 +1,118 @@
+package shell
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/term"
+
+	"rosh/menus"
+	"rosh/router"
+)
+
+// Options are the binary's flags.
+type Options struct {
+	ConfigPath  string
+	Script      string
+	Identity    string
+	IdentitySet bool
+}
+
+// Main runs rosh: load the configuration, then a script, the interactive
+// console on a terminal, or lines from stdin. It returns the exit status:
+// non-zero when a line failed.
+func Main(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
+	eng := router.NewEngine()
+	tree := menus.NewTree(menus.All())
+	eng.Update(func(c *router.Config) error { tree.Init(c); return nil })
+	sh := New(eng, tree, stdout)
+	SetFileDir(filepath.Dir(opts.ConfigPath))
+
+	persist := true
+	if err := sh.LoadConfig(opts.ConfigPath); err != nil {
+		fmt.Fprintf(stderr, "rosh: %v\nrosh: the configuration file is left untouched: changes in this run are not saved\n", err)
+		persist = false
+	}
+	if opts.IdentitySet {
+		if err := sh.Execute("/system identity set name="+menus.ExportValue(opts.Identity), 1); err != nil {
+			fmt.Fprintf(stderr, "rosh: --identity: %v\n", err)
+			return 2
+		}
+	}
+	var saver *router.Saver
+	if persist {
+		saver = router.NewSaver(opts.ConfigPath, func() []byte {
+			return []byte(sh.ExportText("/", menus.ExportOptions{ShowSensitive: true}))
+		})
+		eng.OnChange(saver.Changed)
+	}
+	status := 0
+	switch {
+	case opts.Script != "":
+		f, err := os.Open(opts.Script)
+		if err != nil {
+			fmt.Fprintf(stderr, "rosh: %v\n", err)
+			status = 2
+			break
+		}
+		if sh.RunScript(f, nil) > 0 {
+			status = 1
+		}
+		f.Close()
+	case isTerminal(stdin) && isTerminal(stdout):
+		sh.SetInteractive(true)
+		RunInteractive(sh)
+	default:
+		if sh.RunScript(stdin, nil) > 0 {
+			status = 1
+		}
+	}
+	if saver != nil {
+		if err := saver.Close(); err != nil {
+			fmt.Fprintf(stderr, "rosh: %v\n", err)
+			status = 1
+		}
+	}
+	return status
+}
+
+func isTerminal(f any) bool {
+	if x, ok := f.(*os.File); ok {
+		return term.IsTerminal(int(x.Fd()))
+	}
+	return false
+}
+
+// LoadConfig runs the configuration file into an empty configuration. A
+// missing file is an empty configuration; a line that fails is an error
+// naming the file and the line, and nothing of the file is applied.
+func (s *Shell) LoadConfig(path string) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	loader := &Shell{eng: s.eng, tree: s.tree, cwd: "/", numbers: map[string][]rowRef{}, out: newOutput(io.Discard), Now: s.Now}
+	var first error
+	loader.RunScript(strings.NewReader(string(data)), func(n int, err error) {
+		if first == nil {
+			first = fmt.Errorf("%s line %d: %v", path, n, err)
+		}
+	})
+	if first != nil {
+		// Start from scratch rather than from half a file.
+		s.eng.Update(func(c *router.Config) error {
+			*c = *router.NewConfig()
+			s.tree.Init(c)
+			return nil
+		})
+		return first
+	}
+	return nil
+}
