@@ -35,7 +35,7 @@ func pppProfile() *Menu {
 			}
 			return "[ find name=" + it.Props["name"] + " ]"
 		},
-		Last: func(r *Row) bool { return r.Item != nil && r.Item.Builtin && r.Values["name"] == "default-encryption" },
+		Last:  func(r *Row) bool { return r.Item != nil && r.Item.Builtin && r.Values["name"] == "default-encryption" },
 		Flags: []Flag{{Letter: '*', Name: "default", Has: func(_ *Ctx, r *Row) bool { return r.Item != nil && r.Item.Builtin }}},
 		InUse: func(ctx *Ctx, it *router.Item) error {
 			if ctx.referenced(it.Props["name"], ref{"/ppp/secret", "profile"},

@@ -60,8 +60,8 @@ type Live interface {
 type Idle struct{}
 
 func (Idle) ClientStatus(uint32) ClientStatus { return ClientStatus{Status: "disconnected"} }
-func (Idle) ActiveSessions() []ActiveSession   { return nil }
-func (Idle) PoolLeases() []PoolLease           { return nil }
+func (Idle) ActiveSessions() []ActiveSession  { return nil }
+func (Idle) PoolLeases() []PoolLease          { return nil }
 func (Idle) Scan(string, time.Duration, <-chan struct{}, func(ScanResult)) error {
 	return ErrNotRunning
 }

@@ -14,7 +14,7 @@ type expr interface {
 
 type cmpExpr struct {
 	prop, op, val string
-	re           *regexp.Regexp
+	re            *regexp.Regexp
 }
 
 type andExpr struct{ l, r expr }

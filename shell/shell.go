@@ -64,7 +64,7 @@ func (o *output) Printf(format string, args ...any) {
 	defer o.mu.Unlock()
 	fmt.Fprintf(o.w, format, args...)
 }
-func (o *output) Interactive() bool      { return o.interactive }
+func (o *output) Interactive() bool     { return o.interactive }
 func (o *output) Stop() <-chan struct{} { return o.stop }
 
 // SetInteractive marks the console as watched by a person on a terminal.
