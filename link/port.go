@@ -1,0 +1,159 @@
+package link
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Handler is offered every frame a Port reads. It runs on the Port's reader
+// goroutine, must not block and must not keep frame after it returns (copy
+// it, e.g. into an Inbox). It reports whether the frame was for it; frames no
+// handler accepts are counted in PortStats.Unmatched.
+type Handler func(frame []byte) (accepted bool)
+
+// Port is the one reader of a Link. Its goroutine reads each frame once and
+// offers it to every subscribed Handler, in subscription order, without
+// starting a goroutine per frame. Writers share the Link through
+// Port.WriteFrame.
+type Port struct {
+	l      Link
+	subs   atomic.Pointer[[]*Subscription] // copy-on-write; the reader never locks
+	mu     sync.Mutex                      // serialises changes to subs
+	done   chan struct{}                   // closed when the reader returns
+	closed atomic.Bool
+
+	unmatched  atomic.Uint64
+	readErrors atomic.Uint64
+}
+
+// Subscription is one Handler registered with a Port.
+type Subscription struct {
+	p *Port
+	h Handler
+}
+
+// PortStats are a Port's counters: those of its Link plus demultiplexing.
+type PortStats struct {
+	Link        Stats
+	Unmatched   uint64 // frames read that no handler accepted
+	ReadErrors  uint64 // ReadFrame errors other than ErrClosed
+	Subscribers int
+}
+
+// NewPort starts the reader goroutine of l. The Port owns l from now on:
+// Port.Close closes it.
+func NewPort(l Link) *Port {
+	p := &Port{l: l, done: make(chan struct{})}
+	p.subs.Store(new([]*Subscription))
+	go p.read()
+	return p
+}
+
+func (p *Port) read() {
+	defer close(p.done)
+	buf := make([]byte, MaxFrameLen(p.l.MTU())+64)
+	for {
+		n, err := p.l.ReadFrame(buf)
+		if err != nil {
+			if errors.Is(err, ErrClosed) {
+				return
+			}
+			p.readErrors.Add(1)
+			if !errors.Is(err, io.ErrShortBuffer) {
+				// A failing interface (down, gone) must not spin.
+				time.Sleep(10 * time.Millisecond)
+			}
+			continue
+		}
+		frame := buf[:n]
+		accepted := false
+		for _, s := range *p.subs.Load() {
+			if s.h(frame) {
+				accepted = true
+			}
+		}
+		if !accepted {
+			p.unmatched.Add(1)
+		}
+	}
+}
+
+// Subscribe registers h for every frame read from now on.
+func (p *Port) Subscribe(h Handler) *Subscription {
+	s := &Subscription{p: p, h: h}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := *p.subs.Load()
+	next := make([]*Subscription, len(old), len(old)+1)
+	copy(next, old)
+	next = append(next, s)
+	p.subs.Store(&next)
+	return s
+}
+
+// Cancel removes the subscription. It may be called from inside its own
+// Handler and more than once. Once Cancel returns, the reader may still be
+// running the handler for the current frame, but not for later ones.
+func (s *Subscription) Cancel() {
+	p := s.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := *p.subs.Load()
+	next := make([]*Subscription, 0, len(old))
+	for _, o := range old {
+		if o != s {
+			next = append(next, o)
+		}
+	}
+	p.subs.Store(&next)
+}
+
+// WriteFrame sends one frame on the Port's Link. It is safe for concurrent
+// use.
+func (p *Port) WriteFrame(b []byte) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	return p.l.WriteFrame(b)
+}
+
+// Name returns the name of the Link.
+func (p *Port) Name() string { return p.l.Name() }
+
+// HardwareAddr returns the MAC address of the Link.
+func (p *Port) HardwareAddr() net.HardwareAddr { return p.l.HardwareAddr() }
+
+// MTU returns the MTU of the Link.
+func (p *Port) MTU() int { return p.l.MTU() }
+
+// Link returns the Link the Port reads.
+func (p *Port) Link() Link { return p.l }
+
+// Done is closed when the reader goroutine has stopped, after Close or when
+// the Link closed underneath.
+func (p *Port) Done() <-chan struct{} { return p.done }
+
+// Stats returns the Port's counters.
+func (p *Port) Stats() PortStats {
+	return PortStats{
+		Link:        p.l.Stats(),
+		Unmatched:   p.unmatched.Load(),
+		ReadErrors:  p.readErrors.Load(),
+		Subscribers: len(*p.subs.Load()),
+	}
+}
+
+// Close closes the Link and waits for the reader goroutine to return.
+func (p *Port) Close() error {
+	if p.closed.Swap(true) {
+		<-p.done
+		return nil
+	}
+	err := p.l.Close()
+	<-p.done
+	return err
+}
