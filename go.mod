@@ -3,6 +3,7 @@ module rosh
 go 1.26.8
 
 require (
+	github.com/creack/pty v1.1.24 // indirect
 	github.com/elk-language/go-prompt v1.3.1 // indirect
 	github.com/gopacket/gopacket v1.7.7 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect

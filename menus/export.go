@@ -25,12 +25,19 @@ func (t *Tree) Export(c *router.Config, path string, opt ExportOptions) string {
 		if !(m.Items || m.Single) || !underPath(m.Path, path) {
 			continue
 		}
-		var lines []string
+		var lines, deferred []string
+		seen := map[string]bool{}
 		for _, it := range c.Table(m.Path).Items() {
-			if l := m.exportItem(it, opt); l != "" {
+			l, later := m.exportItem(it, opt, seen)
+			if l != "" {
 				lines = append(lines, l)
 			}
+			deferred = append(deferred, later...)
+			if m.Key != "" {
+				seen[m.Value(it, m.Key)] = true
+			}
 		}
+		lines = append(lines, deferred...)
 		if len(lines) == 0 {
 			continue
 		}
@@ -50,7 +57,10 @@ func underPath(p, root string) bool {
 // MenuHeader is how export names a menu: "/ppp secret".
 func MenuHeader(path string) string { return "/" + strings.ReplaceAll(path[1:], "/", " ") }
 
-func (m *Menu) exportItem(it *router.Item, opt ExportOptions) string {
+// exportItem writes one item's add (or set for a built-in). A reference to
+// an item of the same menu that comes later (a pool's next-pool) cannot be
+// given in the add; it is returned as a set to run after all the adds.
+func (m *Menu) exportItem(it *router.Item, opt ExportOptions, seen map[string]bool) (string, []string) {
 	var base map[string]string
 	if it.Builtin && len(m.Builtins) > 0 {
 		base = m.builtinTemplate(it)
@@ -88,15 +98,24 @@ func (m *Menu) exportItem(it *router.Item, opt ExportOptions) string {
 			delete(vals, m.Key)
 		}
 		if len(vals) == 0 {
-			return ""
+			return "", nil
 		}
 		sel := ""
 		if !m.Single && m.BuiltinSelector != nil {
 			sel = m.BuiltinSelector(it) + " "
 		}
-		return "set " + sel + joinPairs(vals)
+		return "set " + sel + joinPairs(vals), nil
 	}
-	return "add " + joinPairs(vals)
+	var later []string
+	for _, p := range m.Props {
+		if r, ok := p.Type.(Ref); ok && r.Menu == m.Path {
+			if v, set := vals[p.Name]; set && !seen[v] {
+				later = append(later, "set [ find "+m.Key+"="+ExportValue(m.Value(it, m.Key))+" ] "+p.Name+"="+ExportValue(v))
+				delete(vals, p.Name)
+			}
+		}
+	}
+	return "add " + joinPairs(vals), later
 }
 
 func (m *Menu) builtinTemplate(it *router.Item) map[string]string {

@@ -166,13 +166,13 @@ func scanInterface(ctx *Ctx, inv *Invocation) error {
 	}
 	header := []string{"MAC-ADDRESS", "SERVICE", "AC-NAME"}
 	if inv.Out.Interactive() {
-		inv.Out.Printf("  %-18s %-14s %s\n", header[0], header[1], header[2])
+		PrintTable(inv.Out, header, nil)
 	}
 	var rows [][]string
 	err := ctx.Eng.Live().Scan(iface, d, stop, func(r router.ScanResult) {
 		rows = append(rows, []string{r.MAC, r.Service, r.ACName})
 		if inv.Out.Interactive() {
-			inv.Out.Printf("  %-18s %-14s %s\n", r.MAC, r.Service, r.ACName)
+			inv.Out.Printf("  %-17s  %-14s  %s\n", r.MAC, r.Service, r.ACName)
 		}
 	})
 	if err != nil {

@@ -58,9 +58,8 @@ func (m *Menu) checkUnique(ctx *Ctx, it *router.Item) error {
 	if m.Key == "" {
 		return nil
 	}
-	name := m.Value(it, m.Key)
-	for _, o := range ctx.Cfg.Table(m.Path).Items() {
-		if o.ID != it.ID && m.Value(o, m.Key) == name {
+	for _, id := range ctx.Cfg.Table(m.Path).Find(m.Key, m.Value(it, m.Key)) {
+		if id != it.ID {
 			return ErrExists
 		}
 	}

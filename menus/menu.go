@@ -70,10 +70,9 @@ func (c *Ctx) findByName(menu, name string) (*router.Item, bool) {
 	if m == nil {
 		return nil, false
 	}
-	for _, it := range c.Cfg.Table(menu).Items() {
-		if m.Value(it, m.Key) == name {
-			return it, true
-		}
+	t := c.Cfg.Table(menu)
+	for _, id := range t.Find(m.Key, name) {
+		return t.Lookup(id)
 	}
 	return nil, false
 }

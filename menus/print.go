@@ -7,34 +7,41 @@ import (
 
 // PrintTable prints a header and rows with the columns lined up.
 func PrintTable(out Output, header []string, rows [][]string) {
-	w := make([]int, len(header))
-	for i, h := range header {
-		w[i] = len(h)
+	for _, l := range alignColumns(append([][]string{header}, rows...), 2) {
+		out.Printf("  %s\n", l)
 	}
-	for _, r := range rows {
-		for i, c := range r {
-			if i < len(w) && len(c) > w[i] {
+}
+
+// alignColumns pads every cell but the last of each line to its column's
+// width, with gap spaces between columns.
+func alignColumns(lines [][]string, gap int) []string {
+	var w []int
+	for _, l := range lines {
+		for i, c := range l {
+			if i >= len(w) {
+				w = append(w, 0)
+			}
+			if len(c) > w[i] {
 				w[i] = len(c)
 			}
 		}
 	}
-	line := func(cells []string) {
+	out := make([]string, len(lines))
+	for n, l := range lines {
 		var b strings.Builder
-		b.WriteString(" ")
-		for i, c := range cells {
-			b.WriteString(" ")
-			if i == len(cells)-1 {
+		for i, c := range l {
+			if i > 0 {
+				b.WriteString(strings.Repeat(" ", gap))
+			}
+			if i == len(l)-1 {
 				b.WriteString(c)
 			} else {
 				fmt.Fprintf(&b, "%-*s", w[i], c)
 			}
 		}
-		out.Printf("%s\n", strings.TrimRight(b.String(), " "))
+		out[n] = strings.TrimRight(b.String(), " ")
 	}
-	line(header)
-	for _, r := range rows {
-		line(r)
-	}
+	return out
 }
 
 // FlagsLegend is the "Flags: X - disabled, I - invalid" line.
@@ -149,7 +156,7 @@ func (m *Menu) PrintRows(out Output, rows []*Row, numbers []int, opt PrintOption
 			continue
 		}
 		prefix := fmt.Sprintf("%2d %s ", numbers[i], flags)
-		indent := strings.Repeat(" ", len(prefix)+1)
+		indent := strings.Repeat(" ", len(prefix))
 		if r.Comment != "" {
 			out.Printf("%s;;; %s\n", prefix, r.Comment)
 			prefix = strings.Repeat(" ", len(prefix))
@@ -196,49 +203,26 @@ func (m *Menu) pairs(r *Row, opt PrintOptions, quote bool) []string {
 }
 
 func (m *Menu) printColumns(out Output, rows []*Row, numbers []int, fw int) {
-	header := []string{fmt.Sprintf("%2s %-*s", "#", fw, "")}
+	lead := func(n string, flags string) string { return fmt.Sprintf("%2s %-*s", n, fw, flags) }
+	header := []string{}
 	for _, c := range m.Columns {
 		header = append(header, c.Title)
 	}
-	var cells [][]string
-	for i, r := range rows {
-		row := []string{fmt.Sprintf("%2d %-*s", numbers[i], fw, r.Flags)}
+	lines := [][]string{header}
+	for _, r := range rows {
+		cells := []string{}
 		for _, c := range m.Columns {
-			row = append(row, r.Values[c.Prop])
+			cells = append(cells, r.Values[c.Prop])
 		}
-		cells = append(cells, row)
+		lines = append(lines, cells)
 	}
-	// Comments go on their own line above the row, as RouterOS prints them.
-	w := make([]int, len(header))
-	for i, h := range header {
-		w[i] = len(h)
-	}
-	for _, r := range cells {
-		for i, c := range r {
-			if len(c) > w[i] {
-				w[i] = len(c)
-			}
+	aligned := alignColumns(lines, 2)
+	out.Printf("%s %s\n", lead("#", ""), aligned[0])
+	for i, r := range rows {
+		// Comments go on their own line above the row, as RouterOS prints them.
+		if r.Comment != "" {
+			out.Printf("%s ;;; %s\n", lead("", ""), r.Comment)
 		}
-	}
-	format := func(cs []string) string {
-		var b strings.Builder
-		for i, c := range cs {
-			if i > 0 {
-				b.WriteString(" ")
-			}
-			if i == len(cs)-1 {
-				b.WriteString(c)
-			} else {
-				fmt.Fprintf(&b, "%-*s", w[i], c)
-			}
-		}
-		return strings.TrimRight(b.String(), " ")
-	}
-	out.Printf("%s\n", format(header))
-	for i, r := range cells {
-		if rows[i].Comment != "" {
-			out.Printf("%s ;;; %s\n", strings.Repeat(" ", w[0]-fw), rows[i].Comment)
-		}
-		out.Printf("%s\n", format(r))
+		out.Printf("%s %s\n", lead(fmt.Sprint(numbers[i]), r.Flags), aligned[i+1])
 	}
 }

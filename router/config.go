@@ -47,17 +47,72 @@ func (it *Item) Clone() *Item {
 type Table struct {
 	items  []*Item
 	nextID uint32
+	// byValue indexes explicitly set values of the properties asked for
+	// with Find (the unique "name" of most menus), so that uniqueness and
+	// reference checks stay O(1) in tables of tens of thousands of items.
+	byValue map[string]map[string][]uint32
+}
+
+// Find returns the ids of the items whose property prop is explicitly set
+// to value, in table order.
+func (t *Table) Find(prop, value string) []uint32 {
+	idx, ok := t.byValue[prop]
+	if !ok {
+		idx = map[string][]uint32{}
+		for _, it := range t.items {
+			if v, ok := it.Props[prop]; ok {
+				idx[v] = append(idx[v], it.ID)
+			}
+		}
+		if t.byValue == nil {
+			t.byValue = map[string]map[string][]uint32{}
+		}
+		t.byValue[prop] = idx
+	}
+	return idx[value]
+}
+
+// unindex drops an item's values from the indexes.
+func (t *Table) unindex(it *Item) {
+	for prop, idx := range t.byValue {
+		v, ok := it.Props[prop]
+		if !ok {
+			continue
+		}
+		ids := idx[v]
+		for i, id := range ids {
+			if id == it.ID {
+				ids = append(ids[:i:i], ids[i+1:]...)
+				break
+			}
+		}
+		if len(ids) == 0 {
+			delete(idx, v)
+		} else {
+			idx[v] = ids
+		}
+	}
+}
+
+// reindex adds an item's values to the indexes (after unindex, or when new).
+func (t *Table) reindex(it *Item) {
+	for prop, idx := range t.byValue {
+		if v, ok := it.Props[prop]; ok {
+			idx[v] = append(idx[v], it.ID)
+		}
+	}
 }
 
 // Items returns the items in table order. The slice must not be modified.
 func (t *Table) Items() []*Item { return t.items }
 
 // Lookup returns the item with the given id.
+// Items are kept in id order (ids only grow and are appended), so the
+// lookup is a binary search.
 func (t *Table) Lookup(id uint32) (*Item, bool) {
-	for _, it := range t.items {
-		if it.ID == id {
-			return it, true
-		}
+	i := sort.Search(len(t.items), func(i int) bool { return t.items[i].ID >= id })
+	if i < len(t.items) && t.items[i].ID == id {
+		return t.items[i], true
 	}
 	return nil, false
 }
@@ -95,7 +150,7 @@ func (c *Config) Paths() []string {
 func (c *Config) Clone() *Config {
 	n := NewConfig()
 	for p, t := range c.tables {
-		nt := &Table{nextID: t.nextID, items: make([]*Item, len(t.items))}
+		nt := &Table{nextID: t.nextID, items: make([]*Item, len(t.items))} // indexes rebuild lazily
 		for i, it := range t.items {
 			nt.items[i] = it.Clone()
 		}
@@ -113,16 +168,21 @@ func (c *Config) Add(path string, props map[string]string, builtin bool) uint32 
 	for k, v := range props {
 		p[k] = v
 	}
-	t.items = append(t.items, &Item{ID: id, Props: p, Builtin: builtin})
+	it := &Item{ID: id, Props: p, Builtin: builtin}
+	t.items = append(t.items, it)
+	t.reindex(it)
 	return id
 }
 
 // Set changes (value set) or unsets (value nil) properties of one item.
 func (c *Config) Set(path string, id uint32, set map[string]string, unset []string) error {
-	it, ok := c.Table(path).Lookup(id)
+	t := c.Table(path)
+	it, ok := t.Lookup(id)
 	if !ok {
 		return ErrNoSuchItem
 	}
+	t.unindex(it)
+	defer t.reindex(it)
 	for k, v := range set {
 		it.Props[k] = v
 	}
@@ -137,6 +197,7 @@ func (c *Config) Remove(path string, id uint32) error {
 	t := c.Table(path)
 	for i, it := range t.items {
 		if it.ID == id {
+			t.unindex(it)
 			t.items = append(t.items[:i], t.items[i+1:]...)
 			return nil
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // WriteFileAtomic replaces path with data so that a crash at any moment
@@ -51,34 +52,52 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 // (a 10,000-line script) are coalesced: each write renders the newest state,
 // so the file always holds the state after some prefix of the changes.
 type Saver struct {
-	path   string
-	render func() []byte
-	kick   chan struct{}
-	done   chan struct{}
-	mu     sync.Mutex
-	err    error
-	flushM sync.Mutex
+	path    string
+	render  func() []byte
+	kick    chan struct{}
+	done    chan struct{}
+	closing chan struct{}
+	closed  bool
+	mu      sync.Mutex
+	err     error
+	flushM  sync.Mutex
 }
 
 // NewSaver starts a saver writing render() to path whenever Changed is called.
 func NewSaver(path string, render func() []byte) *Saver {
-	s := &Saver{path: path, render: render, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Saver{path: path, render: render, kick: make(chan struct{}, 1), done: make(chan struct{}), closing: make(chan struct{})}
 	go s.loop()
 	return s
 }
 
 // Changed notes that the configuration changed.
 func (s *Saver) Changed() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
 	select {
 	case s.kick <- struct{}{}:
 	default:
 	}
 }
 
+// minSaveGap bounds how often the file is rewritten during a burst: a
+// 10,000-line script costs a few dozen writes, not ten thousand.
+const minSaveGap = 50 * time.Millisecond
+
 func (s *Saver) loop() {
 	defer close(s.done)
 	for range s.kick {
+		start := time.Now()
 		s.write()
+		if d := minSaveGap - time.Since(start); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-s.closing:
+			}
+		}
 	}
 }
 
@@ -103,7 +122,15 @@ func (s *Saver) Err() error {
 
 // Close writes the final state synchronously and stops the saver.
 func (s *Saver) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return s.Err()
+	}
+	s.closed = true
+	close(s.closing)
 	close(s.kick)
+	s.mu.Unlock()
 	<-s.done
 	s.write()
 	return s.Err()

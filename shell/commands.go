@@ -278,7 +278,11 @@ func (s *Shell) export(path string, inv *invocation) error {
 		if !strings.HasSuffix(f, ".rsc") {
 			f += ".rsc"
 		}
-		if err := router.WriteFileAtomic(filePath(f), []byte(text), 0o600); err != nil {
+		p, err := s.filePath(f)
+		if err != nil {
+			return err
+		}
+		if err := router.WriteFileAtomic(p, []byte(text), 0o600); err != nil {
 			return menus.Errorf("failure: could not write %s: %v", f, errors.Unwrap(err))
 		}
 		return nil
@@ -300,17 +304,21 @@ func (s *Shell) importCmd(inv *invocation) error {
 	if s.importDepth > 8 {
 		return menus.Errorf("failure: imports nested too deep")
 	}
-	data, err := readFile(name)
+	data, err := s.readFile(name)
 	if err != nil && !strings.HasSuffix(name, ".rsc") {
-		data, err = readFile(name + ".rsc")
+		data, err = s.readFile(name + ".rsc")
 	}
 	if err != nil {
+		var me *menus.Error
+		if errors.As(err, &me) {
+			return err
+		}
 		if os.IsNotExist(err) {
 			return menus.Errorf("failure: no such file %s", name)
 		}
 		return menus.Errorf("failure: %v", err)
 	}
-	sub := &Shell{eng: s.eng, tree: s.tree, cwd: "/", numbers: map[string][]rowRef{}, out: s.out, Now: s.Now, importDepth: s.importDepth + 1}
+	sub := &Shell{eng: s.eng, tree: s.tree, cwd: "/", numbers: map[string][]rowRef{}, out: s.out, Now: s.Now, importDepth: s.importDepth + 1, fileDir: s.fileDir}
 	failed := sub.RunScript(strings.NewReader(string(data)), nil)
 	if failed > 0 {
 		return menus.Errorf("failure: %d line(s) of %s failed", failed, name)

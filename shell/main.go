@@ -30,7 +30,7 @@ func Main(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 	tree := menus.NewTree(menus.All())
 	eng.Update(func(c *router.Config) error { tree.Init(c); return nil })
 	sh := New(eng, tree, stdout)
-	SetFileDir(filepath.Dir(opts.ConfigPath))
+	sh.SetFileDir(filepath.Dir(opts.ConfigPath))
 
 	persist := true
 	if err := sh.LoadConfig(opts.ConfigPath); err != nil {
@@ -98,7 +98,7 @@ func (s *Shell) LoadConfig(path string) error {
 	if err != nil {
 		return err
 	}
-	loader := &Shell{eng: s.eng, tree: s.tree, cwd: "/", numbers: map[string][]rowRef{}, out: newOutput(io.Discard), Now: s.Now}
+	loader := &Shell{eng: s.eng, tree: s.tree, cwd: "/", numbers: map[string][]rowRef{}, out: newOutput(io.Discard), Now: s.Now, fileDir: s.fileDir}
 	var first error
 	loader.RunScript(strings.NewReader(string(data)), func(n int, err error) {
 		if first == nil {

@@ -50,6 +50,11 @@ func RunInteractive(sh *Shell) {
 		prompt.WithPrefixCallback(sh.Prompt),
 		prompt.WithCompleter(func(d prompt.Document) ([]prompt.Suggest, istrings.RuneNumber, istrings.RuneNumber) {
 			before := d.TextBeforeCursor()
+			// The drop-down shows only while a word is being typed; ? lists
+			// everything that fits after a space.
+			if strings.TrimSpace(before) == "" || strings.HasSuffix(before, " ") {
+				return nil, 0, 0
+			}
 			sugg, start := sh.Complete(before)
 			out := make([]prompt.Suggest, len(sugg))
 			for i, x := range sugg {

@@ -35,6 +35,8 @@ type Shell struct {
 	quit bool
 	// importDepth guards against scripts importing themselves.
 	importDepth int
+	// fileDir holds the files of export file= and import file=.
+	fileDir string
 }
 
 // rowRef identifies a printed row: a configuration item by id, or a
@@ -46,7 +48,7 @@ type rowRef struct {
 
 // New returns a console at the root menu writing to w.
 func New(eng *router.Engine, tree *menus.Tree, w io.Writer) *Shell {
-	return &Shell{eng: eng, tree: tree, cwd: "/", numbers: map[string][]rowRef{}, out: newOutput(w), Now: time.Now}
+	return &Shell{eng: eng, tree: tree, cwd: "/", numbers: map[string][]rowRef{}, out: newOutput(w), Now: time.Now, fileDir: "."}
 }
 
 // output adapts a writer to menus.Output.
@@ -575,7 +577,9 @@ func rowGetter(m *menus.Menu, r *menus.Row) func(string) (string, bool) {
 		}
 		switch p {
 		case "default":
-			return yes(r.Item != nil && r.Item.Builtin)
+			// The entry named "default" ([find default=yes]); other
+			// built-ins such as default-encryption are found by name.
+			return yes(r.Item != nil && r.Item.Builtin && (m.Key == "" || r.Values[m.Key] == "default"))
 		case "dynamic":
 			return yes(r.Dynamic)
 		case "comment":
@@ -716,17 +720,23 @@ func refsOf(rows []*menus.Row) []rowRef {
 	return out
 }
 
-// configDir is where export file= and import file= are relative to.
-var configDir = "."
+// SetFileDir sets the directory that export file= and import file= name
+// files in: the router's own file store, as on RouterOS. Names may not
+// leave it.
+func (s *Shell) SetFileDir(d string) { s.fileDir = d }
 
-// SetFileDir sets the directory for export/import file names.
-func SetFileDir(d string) { configDir = d }
-
-func filePath(name string) string {
-	if filepath.IsAbs(name) {
-		return name
+func (s *Shell) filePath(name string) (string, error) {
+	clean := filepath.Clean(name)
+	if name == "" || filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", menus.Errorf("failure: bad file name %s", name)
 	}
-	return filepath.Join(configDir, name)
+	return filepath.Join(s.fileDir, clean), nil
 }
 
-func readFile(name string) ([]byte, error) { return os.ReadFile(filePath(name)) }
+func (s *Shell) readFile(name string) ([]byte, error) {
+	p, err := s.filePath(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+var roshBin string
+
+// TestMain builds the rosh binary once; the tests run it as a person or a
+// script would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rosh-bin")
+	if err != nil {
+		panic(err)
+	}
+	roshBin = filepath.Join(dir, "rosh")
+	if out, err := exec.Command("go", "build", "-o", roshBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building rosh: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// screen collects what rosh writes to the terminal.
+type screen struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *screen) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>]`)
+
+// waitFor waits until the screen text after offset `from` contains want.
+func (s *screen) waitFor(t *testing.T, from int, want string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		text := s.String()
+		if from <= len(text) {
+			plain := ansi.ReplaceAllString(text[from:], "")
+			if strings.Contains(plain, want) {
+				return len(text)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %q; screen:\n%q", want, ansi.ReplaceAllString(s.String()[from:], ""))
+	return 0
+}
+
+// TestInteractiveTerminal drives rosh on a real pseudo-terminal: Tab
+// completes /int to /interface, ? lists the menu's commands, Ctrl-D leaves
+// with the terminal restored.
+func TestInteractiveTerminal(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 120}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(roshBin, "--config", filepath.Join(t.TempDir(), "config.rsc"))
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	var scr screen
+	go io.Copy(&scr, ptmx)
+
+	type_ := func(s string) { ptmx.Write([]byte(s)) }
+	at := scr.waitFor(t, 0, "[admin@MikroTik] > ")
+
+	// Keys are sent one at a time, as typed: go-prompt reads a burst of
+	// bytes as one key.
+	type_("/int")
+	at = scr.waitFor(t, at, "/int")
+	time.Sleep(100 * time.Millisecond)
+	type_("\t")
+	at = scr.waitFor(t, at, "> /interface")
+	time.Sleep(100 * time.Millisecond)
+	type_("\r")
+	at = scr.waitFor(t, at, "[admin@MikroTik] /interface> ")
+
+	time.Sleep(100 * time.Millisecond)
+	type_("?")
+	help := scr.waitFor(t, at, "pppoe-client")
+	for _, want := range []string{"print", "export", "pppoe-server", "PPPoE client interfaces"} {
+		if !strings.Contains(ansi.ReplaceAllString(scr.String()[at:help], ""), want) {
+			t.Errorf("? help lacks %q: %q", want, ansi.ReplaceAllString(scr.String()[at:help], ""))
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+
+	type_("\x04") // Ctrl-D on an empty line
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("rosh exited with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("rosh did not exit on Ctrl-D; screen:\n%q", scr.String())
+	}
+	after, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const modes = unix.ECHO | unix.ICANON | unix.ISIG
+	if before.Lflag&modes != after.Lflag&modes || before.Iflag != after.Iflag || before.Oflag != after.Oflag {
+		t.Errorf("terminal not restored: lflag %#x -> %#x, iflag %#x -> %#x, oflag %#x -> %#x",
+			before.Lflag, after.Lflag, before.Iflag, after.Iflag, before.Oflag, after.Oflag)
+	}
+}
+
+// TestKill9DuringChanges kills rosh with SIGKILL in the middle of a burst
+// of changes, several times at different moments: the configuration file
+// must always load, and hold a prefix of the changes (pools p0..pK-1).
+func TestKill9DuringChanges(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.rsc")
+	for round, delay := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 150 * time.Millisecond} {
+		os.Remove(cfg)
+		cmd := exec.Command(roshBin, "--config", cfg)
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdout = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for i := 0; i < 1000; i++ {
+				if _, err := fmt.Fprintf(in, "/ip pool add name=p%d ranges=10.%d.%d.1\n", i, i/256, i%256); err != nil {
+					return
+				}
+			}
+		}()
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+
+		check := exec.Command(roshBin, "--config", cfg)
+		check.Stdin = strings.NewReader("/ip pool print count-only\n/export\n")
+		var out, errOut bytes.Buffer
+		check.Stdout, check.Stderr = &out, &errOut
+		if err := check.Run(); err != nil || errOut.Len() > 0 {
+			t.Fatalf("round %d: configuration does not load after kill -9: %v %s", round, err, errOut.String())
+		}
+		lines := strings.SplitN(out.String(), "\n", 2)
+		n, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+		if err != nil {
+			t.Fatalf("round %d: count-only printed %q", round, lines[0])
+		}
+		for i := 0; i < n; i++ {
+			if !strings.Contains(out.String(), fmt.Sprintf("add name=p%d ranges=", i)) {
+				t.Fatalf("round %d: %d pools saved but p%d missing: not a prefix of the changes", round, n, i)
+			}
+		}
+		t.Logf("round %d: killed after %v, %d of 1000 changes saved", round, delay, n)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := exec.Command(roshBin, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "rosh ") {
+		t.Fatalf("rosh version: %q %v", out, err)
+	}
+}
