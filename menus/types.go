@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"rosh/pool"
 )
 
 // Type parses console input for one property into its canonical printed
@@ -312,23 +314,13 @@ func (t Ref) Hint() string {
 }
 
 // Ranges is an address pool's ranges: a comma list of single addresses,
-// first-last ranges and prefixes (10.0.0.2-10.0.0.5,10.0.1.0/24).
+// first-last ranges and prefixes (10.0.0.2-10.0.0.5,10.0.1.0/24) that do
+// not overlap.
 type Ranges struct{}
 
-// AddrRange is one inclusive range of IPv4 addresses.
-type AddrRange struct{ First, Last netip.Addr }
-
 func (Ranges) Parse(_ *Ctx, prop, in string) (string, error) {
-	rs, err := ParseRanges(in)
-	if err != nil {
+	if _, err := pool.ParseRanges(in); err != nil {
 		return "", errInvalid(prop)
-	}
-	for i := range rs {
-		for j := i + 1; j < len(rs); j++ {
-			if rangesOverlap(rs[i], rs[j]) {
-				return "", errInvalid(prop)
-			}
-		}
 	}
 	var out []string
 	for _, w := range strings.Split(in, ",") {
@@ -337,47 +329,3 @@ func (Ranges) Parse(_ *Ctx, prop, in string) (string, error) {
 	return strings.Join(out, ","), nil
 }
 func (Ranges) Hint() string { return "address ranges (10.0.0.2-10.0.0.5,10.0.1.0/24)" }
-
-// ParseRanges parses a pool's ranges.
-func ParseRanges(in string) ([]AddrRange, error) {
-	var out []AddrRange
-	for _, w := range strings.Split(in, ",") {
-		w = strings.TrimSpace(w)
-		switch {
-		case strings.Contains(w, "/"):
-			p, err := netip.ParsePrefix(w)
-			if err != nil || !p.Addr().Is4() {
-				return nil, fmt.Errorf("bad prefix %q", w)
-			}
-			p = p.Masked()
-			first := p.Addr()
-			last := first
-			for i := 0; i < 32-p.Bits(); i++ {
-				b := last.As4()
-				idx := 3 - i/8
-				b[idx] |= 1 << (i % 8)
-				last = netip.AddrFrom4(b)
-			}
-			out = append(out, AddrRange{first, last})
-		case strings.Contains(w, "-"):
-			a, b, _ := strings.Cut(w, "-")
-			first, err1 := netip.ParseAddr(a)
-			last, err2 := netip.ParseAddr(b)
-			if err1 != nil || err2 != nil || !first.Is4() || !last.Is4() || last.Less(first) {
-				return nil, fmt.Errorf("bad range %q", w)
-			}
-			out = append(out, AddrRange{first, last})
-		default:
-			a, err := netip.ParseAddr(w)
-			if err != nil || !a.Is4() {
-				return nil, fmt.Errorf("bad address %q", w)
-			}
-			out = append(out, AddrRange{a, a})
-		}
-	}
-	return out, nil
-}
-
-func rangesOverlap(a, b AddrRange) bool {
-	return !(a.Last.Less(b.First) || b.Last.Less(a.First))
-}

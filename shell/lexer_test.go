@@ -118,17 +118,3 @@ func TestWhereExpressions(t *testing.T) {
 	}
 }
 
-func TestRanges(t *testing.T) {
-	rs, err := menus.ParseRanges("10.0.0.2-10.0.0.5,10.0.1.0/24,10.0.2.7")
-	if err != nil || len(rs) != 3 {
-		t.Fatalf("ParseRanges: %v %v", rs, err)
-	}
-	if rs[1].First.String() != "10.0.1.0" || rs[1].Last.String() != "10.0.1.255" {
-		t.Errorf("prefix range = %v-%v", rs[1].First, rs[1].Last)
-	}
-	for _, bad := range []string{"", "10.0.0.5-10.0.0.2", "10.0.0.0/33", "::1", "10.0.0.1-", "a.b.c.d"} {
-		if _, err := menus.ParseRanges(bad); err == nil {
-			t.Errorf("ParseRanges(%q) accepted", bad)
-		}
-	}
-}

@@ -1,0 +1,282 @@
+// Package pool hands out IPv4 addresses from named ranges (/ip pool):
+// Allocate(owner, hint) and Release, with next-pool chaining and
+// ErrExhausted when a chain has no free address left.
+//
+// A pool keeps one bit per address, so a /16 costs 8 KiB and allocation
+// and release are O(1) amortised: a rotating cursor finds the next free
+// address, which also spreads reuse (an address just released is not the
+// next one handed out).
+package pool
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Errors at the package edge.
+var (
+	// ErrExhausted means no address is free in the pool or its next-pools.
+	ErrExhausted = errors.New("pool exhausted")
+	// ErrNoSuchPool means the pool named does not exist.
+	ErrNoSuchPool = errors.New("no such pool")
+)
+
+// Range is an inclusive range of IPv4 addresses.
+type Range struct{ First, Last netip.Addr }
+
+// Size is the number of addresses in the range.
+func (r Range) Size() uint32 { return u32(r.Last) - u32(r.First) + 1 }
+
+// Contains reports whether a lies in the range.
+func (r Range) Contains(a netip.Addr) bool {
+	return a.Is4() && !a.Less(r.First) && !r.Last.Less(a)
+}
+
+func u32(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func addr(n uint32) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+}
+
+// ParseRanges parses "10.0.0.2-10.0.0.5,10.0.1.0/24,10.0.2.7".
+func ParseRanges(in string) ([]Range, error) {
+	var out []Range
+	for _, w := range strings.Split(in, ",") {
+		w = strings.TrimSpace(w)
+		switch {
+		case strings.Contains(w, "/"):
+			p, err := netip.ParsePrefix(w)
+			if err != nil || !p.Addr().Is4() {
+				return nil, fmt.Errorf("bad prefix %q", w)
+			}
+			p = p.Masked()
+			first := u32(p.Addr())
+			last := first | (1<<(32-p.Bits()) - 1)
+			if p.Bits() == 0 {
+				last = ^uint32(0)
+			}
+			out = append(out, Range{addr(first), addr(last)})
+		case strings.Contains(w, "-"):
+			a, b, _ := strings.Cut(w, "-")
+			first, err1 := netip.ParseAddr(a)
+			last, err2 := netip.ParseAddr(b)
+			if err1 != nil || err2 != nil || !first.Is4() || !last.Is4() || last.Less(first) {
+				return nil, fmt.Errorf("bad range %q", w)
+			}
+			out = append(out, Range{first, last})
+		default:
+			a, err := netip.ParseAddr(w)
+			if err != nil || !a.Is4() {
+				return nil, fmt.Errorf("bad address %q", w)
+			}
+			out = append(out, Range{a, a})
+		}
+	}
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if !(out[i].Last.Less(out[j].First) || out[j].Last.Less(out[i].First)) {
+				return nil, fmt.Errorf("ranges %v-%v and %v-%v overlap", out[i].First, out[i].Last, out[j].First, out[j].Last)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Lease is an address handed out, as /ip pool used shows it.
+type Lease struct {
+	Pool    string
+	Address netip.Addr
+	Owner   string // e.g. the user name or the session's interface
+	Info    string // e.g. the client MAC
+}
+
+// pool is one named pool.
+type pool struct {
+	name   string
+	next   string
+	ranges []Range
+	bits   [][]uint64 // one bitset per range
+	cursor uint64     // rotating position over all addresses
+	total  uint64
+	leases map[netip.Addr]Lease
+}
+
+func newPool(name, next string, ranges []Range) *pool {
+	p := &pool{name: name, next: next, ranges: ranges, leases: map[netip.Addr]Lease{}}
+	for _, r := range ranges {
+		p.bits = append(p.bits, make([]uint64, (uint64(r.Size())+63)/64))
+		p.total += uint64(r.Size())
+	}
+	return p
+}
+
+// locate returns the range index and offset of a.
+func (p *pool) locate(a netip.Addr) (int, uint32, bool) {
+	for i, r := range p.ranges {
+		if r.Contains(a) {
+			return i, u32(a) - u32(r.First), true
+		}
+	}
+	return 0, 0, false
+}
+
+func (p *pool) isUsed(i int, off uint32) bool { return p.bits[i][off/64]&(1<<(off%64)) != 0 }
+func (p *pool) mark(i int, off uint32, used bool) {
+	if used {
+		p.bits[i][off/64] |= 1 << (off % 64)
+	} else {
+		p.bits[i][off/64] &^= 1 << (off % 64)
+	}
+}
+
+// take marks a free address used; hint is honoured when free.
+func (p *pool) take(hint netip.Addr) (netip.Addr, bool) {
+	if hint.IsValid() {
+		if i, off, ok := p.locate(hint); ok && !p.isUsed(i, off) {
+			p.mark(i, off, true)
+			return hint, true
+		}
+	}
+	if uint64(len(p.leases)) >= p.total {
+		return netip.Addr{}, false
+	}
+	// Walk from the cursor, a word at a time, to the next clear bit.
+	for n := uint64(0); n < p.total; {
+		pos := (p.cursor + n) % p.total
+		i, off := p.position(pos)
+		w := p.bits[i][off/64]
+		if w == ^uint64(0) && off%64 == 0 {
+			n += 64
+			continue
+		}
+		if w&(1<<(off%64)) == 0 {
+			p.mark(i, off, true)
+			p.cursor = pos + 1
+			return addr(u32(p.ranges[i].First) + off), true
+		}
+		n++
+	}
+	return netip.Addr{}, false
+}
+
+// position maps a flat index over all ranges to (range, offset).
+func (p *pool) position(pos uint64) (int, uint32) {
+	for i, r := range p.ranges {
+		if pos < uint64(r.Size()) {
+			return i, uint32(pos)
+		}
+		pos -= uint64(r.Size())
+	}
+	return 0, 0
+}
+
+// Config describes one pool for Set.Configure.
+type Config struct {
+	Name     string
+	Ranges   []Range
+	NextPool string
+}
+
+// Set is every pool of the router. It is safe for concurrent use.
+type Set struct {
+	mu    sync.Mutex
+	pools map[string]*pool
+}
+
+// NewSet returns an empty set.
+func NewSet() *Set { return &Set{pools: map[string]*pool{}} }
+
+// Configure replaces the pools' definitions. Leases whose address is still
+// inside its pool are kept; the others stay held (the session using it is
+// not cut) but are no longer counted against the new ranges.
+func (s *Set) Configure(cfgs []Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := map[string]*pool{}
+	for _, c := range cfgs {
+		np := newPool(c.Name, c.NextPool, c.Ranges)
+		if old, ok := s.pools[c.Name]; ok {
+			for a, l := range old.leases {
+				if i, off, ok := np.locate(a); ok {
+					np.mark(i, off, true)
+				}
+				np.leases[a] = l
+			}
+			np.cursor = old.cursor % max(np.total, 1)
+		}
+		next[c.Name] = np
+	}
+	s.pools = next
+}
+
+// Allocate hands out an address from the named pool, following next-pool
+// when it is full. hint, when valid and free, is the address given.
+func (s *Set) Allocate(name, owner, info string, hint netip.Addr) (netip.Addr, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pools[name]
+	if !ok {
+		return netip.Addr{}, "", ErrNoSuchPool
+	}
+	visited := map[string]bool{}
+	for p != nil && !visited[p.name] {
+		visited[p.name] = true
+		if a, ok := p.take(hint); ok {
+			p.leases[a] = Lease{Pool: p.name, Address: a, Owner: owner, Info: info}
+			return a, p.name, nil
+		}
+		p = s.pools[p.next]
+	}
+	return netip.Addr{}, "", fmt.Errorf("%w: %s", ErrExhausted, name)
+}
+
+// Release returns an address to the pool it came from.
+func (s *Set) Release(pool string, a netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pools[pool]
+	if !ok {
+		return
+	}
+	if _, held := p.leases[a]; !held {
+		return
+	}
+	delete(p.leases, a)
+	if i, off, ok := p.locate(a); ok {
+		p.mark(i, off, false)
+	}
+}
+
+// Leases lists every address handed out, by pool then address.
+func (s *Set) Leases() []Lease {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Lease
+	for _, p := range s.pools {
+		for _, l := range p.leases {
+			out = append(out, l)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Pool != out[j].Pool {
+			return out[i].Pool < out[j].Pool
+		}
+		return out[i].Address.Less(out[j].Address)
+	})
+	return out
+}
+
+// InUse reports whether the named pool has leases.
+func (s *Set) InUse(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pools[name]
+	return ok && len(p.leases) > 0
+}
