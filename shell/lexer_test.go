@@ -117,4 +117,3 @@ func TestWhereExpressions(t *testing.T) {
 		}
 	}
 }
-
