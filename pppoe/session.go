@@ -1,0 +1,241 @@
+package pppoe
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"rosh/link"
+)
+
+// SessionInfo describes an established PPPoE session. It is fixed when the
+// PADS is sent or received.
+type SessionInfo struct {
+	ID         uint16
+	Interface  string
+	Local      MAC // our MAC
+	Peer       MAC // the AC's MAC on a client, the client's MAC on an AC
+	Service    string
+	ACName     string
+	HostUniq   []byte
+	RelayID    []byte // Relay-Session-Id echoed during discovery, if any
+	MaxPayload uint16 // PPP-Max-Payload agreed (RFC 4638), 0 if none
+	Tagged     bool   // the session runs inside an 802.1Q tag
+	TCI        uint16
+	Started    time.Time
+}
+
+// SessionStats are a session's counters.
+type SessionStats struct {
+	RxFrames, RxBytes uint64 // PPP frames received and queued for Recv
+	TxFrames, TxBytes uint64 // PPP frames sent
+	Drops             uint64 // received frames lost because Recv was not drained
+	WrongMAC          uint64 // session frames with our id from another MAC (dropped)
+	PADTIgnored       uint64 // PADTs naming this session from the wrong MAC, or from the peer with the wrong id
+}
+
+// Session is one PPPoE session (RFC 2516 §6): PPP frames to and from one
+// peer under one SESSION_ID. The PPP layer reads frames from Recv, writes
+// with WritePPP, and watches Done.
+//
+// A Session ends once, for one reason (Err): a PADT from the peer
+// (ErrTerminated), Close (ErrClosed), the AC replacing or dropping it
+// (ErrReplaced, ErrServiceRemoved), or the link going down (ErrLinkDown).
+// Whenever rosh ends a session it sends a PADT (RFC 2516 §5.5).
+type Session struct {
+	info SessionInfo
+	port *link.Port
+	eth  Ethernet // header of the frames we send
+	in   *link.Inbox
+
+	done    chan struct{}
+	endOnce sync.Once
+	err     error // written before done is closed
+
+	// close is how Close ends the session: on a client it sends the PADT
+	// itself, on an AC it asks the AC's owner goroutine to.
+	close   func(s *Session)
+	onEvent func(Event)
+	sub     *link.Subscription // client sessions only
+
+	rxFrames, rxBytes, txFrames, txBytes atomic.Uint64
+	wrongMAC, padtIgnored                atomic.Uint64
+}
+
+func newSession(port *link.Port, info SessionInfo, depth int, onEvent func(Event)) *Session {
+	s := &Session{
+		info:    info,
+		port:    port,
+		in:      link.NewInbox(depth, link.MaxFrameLen(port.MTU())),
+		done:    make(chan struct{}),
+		onEvent: onEvent,
+	}
+	s.eth = Ethernet{Dst: info.Peer, Src: info.Local, Tagged: info.Tagged, TCI: info.TCI, EtherType: EtherTypeSession}
+	return s
+}
+
+// Info returns the session's fixed description.
+func (s *Session) Info() SessionInfo { return s.info }
+
+// ID returns the SESSION_ID.
+func (s *Session) ID() uint16 { return s.info.ID }
+
+// Peer returns the peer's MAC.
+func (s *Session) Peer() MAC { return s.info.Peer }
+
+// Port returns the port the session runs on.
+func (s *Session) Port() *link.Port { return s.port }
+
+// MaxMRU returns the largest PPP MRU the session carries: the agreed
+// PPP-Max-Payload (RFC 4638) or else 1492 (RFC 2516 §7), never more than the
+// link MTU less the PPPoE header and the PPP protocol field.
+func (s *Session) MaxMRU() int {
+	limit := s.port.MTU() - HeaderLen - 2
+	if s.info.MaxPayload > 0 {
+		return min(int(s.info.MaxPayload), limit)
+	}
+	return min(MaxPayload, limit)
+}
+
+// Recv delivers the PPP frames of the session (protocol field first), with
+// Ethernet padding removed. Hand each buffer back with Recycle.
+func (s *Session) Recv() <-chan []byte { return s.in.C() }
+
+// Recycle returns a buffer received from Recv.
+func (s *Session) Recycle(b []byte) { s.in.Recycle(b) }
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns why the session ended, nil while it is up.
+func (s *Session) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// Close ends the session and sends a PADT to the peer. It is safe to call
+// more than once and from any goroutine.
+func (s *Session) Close() error {
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	s.close(s)
+	return nil
+}
+
+// Stats returns the session's counters.
+func (s *Session) Stats() SessionStats {
+	return SessionStats{
+		RxFrames:    s.rxFrames.Load(),
+		RxBytes:     s.rxBytes.Load(),
+		TxFrames:    s.txFrames.Load(),
+		TxBytes:     s.txBytes.Load(),
+		Drops:       s.in.Drops(),
+		WrongMAC:    s.wrongMAC.Load(),
+		PADTIgnored: s.padtIgnored.Load(),
+	}
+}
+
+// framePool holds the buffers WritePPP builds frames in.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 9216); return &b }}
+
+// WritePPP sends one PPP frame (protocol field first) in a session frame.
+// It is safe for concurrent use and does not allocate. After the session has
+// ended it returns ErrClosed.
+func (s *Session) WritePPP(ppp []byte) error {
+	select {
+	case <-s.done:
+		return ErrClosed
+	default:
+	}
+	hl := s.eth.Len()
+	n := hl + HeaderLen + len(ppp)
+	if n > link.MaxFrameLen(s.port.MTU()) || len(ppp) > 0xffff {
+		return ErrTooLong
+	}
+	bp := framePool.Get().(*[]byte)
+	defer framePool.Put(bp)
+	if cap(*bp) < max(n, MinFrameLen) {
+		*bp = make([]byte, 0, max(n, MinFrameLen))
+	}
+	b := (*bp)[:max(n, MinFrameLen)]
+	_, _ = s.eth.MarshalTo(b)
+	h := Header(b[hl:])
+	h.SetVerType()
+	h.SetCode(CodeSession)
+	h.SetSessionID(s.info.ID)
+	h.SetPayloadLength(uint16(len(ppp)))
+	copy(b[hl+HeaderLen:], ppp)
+	clear(b[n:])
+	if err := s.port.WriteFrame(b); err != nil {
+		return err
+	}
+	s.txFrames.Add(1)
+	s.txBytes.Add(uint64(len(ppp)))
+	return nil
+}
+
+// deliver queues the PPP payload of a session frame for Recv. It runs on the
+// port's reader goroutine.
+func (s *Session) deliver(ppp []byte) {
+	if s.in.Put(ppp) {
+		s.rxFrames.Add(1)
+		s.rxBytes.Add(uint64(len(ppp)))
+	}
+}
+
+// end marks the session ended for reason; it reports whether this call did
+// it.
+func (s *Session) end(reason error) bool {
+	ended := false
+	s.endOnce.Do(func() {
+		s.err = reason
+		close(s.done)
+		if s.sub != nil {
+			s.sub.Cancel()
+		}
+		ended = true
+	})
+	return ended
+}
+
+// sendPADT sends a PADT for the session (RFC 2516 §5.5), echoing the
+// Relay-Session-Id if discovery carried one. buf may be nil.
+func (s *Session) sendPADT(buf []byte) error {
+	var tags [1]Tag
+	p := Packet{
+		Ethernet:  s.eth,
+		Code:      CodePADT,
+		SessionID: s.info.ID,
+	}
+	p.EtherType = EtherTypeDiscovery
+	if len(s.info.RelayID) > 0 {
+		tags[0] = Tag{Type: TagRelaySessionID, Value: s.info.RelayID}
+		p.Tags = tags[:]
+	}
+	if len(buf) < p.Len() {
+		buf = make([]byte, p.Len())
+	}
+	n, err := p.MarshalTo(buf)
+	if err != nil {
+		return err
+	}
+	return s.port.WriteFrame(buf[:n])
+}
+
+func (s *Session) event(e Event) {
+	if s.onEvent != nil {
+		e.Session = s.info.ID
+		if e.Peer.IsZero() {
+			e.Peer = s.info.Peer
+		}
+		e.Service = s.info.Service
+		s.onEvent(e)
+	}
+}
