@@ -1,0 +1,1006 @@
+package ppp
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A Session is one PPP link (RFC 1661): LCP, authentication in either
+// role, IPCP and keepalive, run by one goroutine — the one that calls Run —
+// which selects over received packets, timer events and the owner's
+// commands. Timers only post events to it; nothing else touches protocol
+// state.
+//
+// The session knows nothing of PPPoE. Its owner hands it every PPP packet
+// of the link with Input, and it sends through the owner's Sender. Over
+// PPPoE (RFC 2516 §7) there is no address, control or FCS field, and the
+// LCP options that would configure them are rejected.
+//
+// The phases of RFC 1661 §3.2:
+//
+//	Dead ──Run──▶ Establish ──LCP Opened──▶ Authenticate ──both sides done──▶ Network
+//	  ▲                │ LCP failed               │ failed                       │ Close, peer's
+//	  │                ▼                          ▼                              ▼ Terminate, keepalive
+//	  └──────────── Terminate ◀─────────────────────────────────────────────────┘
+//
+// Authenticate is skipped when neither side asked for authentication.
+type Session struct {
+	cfg   Config
+	tx    Sender
+	clock Clock
+	rand  io.Reader
+	log   *slog.Logger
+	mru   int // our MRU, from Config.MRU
+
+	in     chan inbound
+	timerc chan timerEvent
+	cmd    chan command
+	done   chan struct{}
+	ran    atomic.Bool
+
+	// Counters, kept with atomics because Input runs on the owner's
+	// goroutine; they are not protocol state.
+	dropped, malformed, discarded, rejected atomic.Uint64
+
+	mu  sync.Mutex
+	pub Status // the last published snapshot
+
+	// Everything below is owned by the session's goroutine.
+	phase      Phase
+	lcp        *lcp
+	ipcp       *ipcp
+	authPeer   authPeer
+	authSelf   authSelf
+	timers     [numTimers]timerSlot
+	lastRx     time.Time
+	peerName   string
+	method     Method
+	ipAssigned bool
+	upSince    time.Time
+	peerTerm   error
+	reason     error
+	finished   bool
+	txbuf      []byte
+}
+
+// Sender carries PPP packets to the peer: the Protocol field and the
+// Information field (RFC 1661 §2), no framing. It is called on the session's
+// goroutine; b is valid only during the call.
+type Sender interface {
+	SendPPP(proto Protocol, b []byte) error
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(proto Protocol, b []byte) error
+
+// SendPPP calls f.
+func (f SenderFunc) SendPPP(proto Protocol, b []byte) error { return f(proto, b) }
+
+// Role is what the session is to its peer. The server (a PPPoE access
+// concentrator) demands authentication and assigns the peer's address; the
+// client authenticates itself and takes the address it is given.
+type Role uint8
+
+// Roles.
+const (
+	RoleClient Role = iota
+	RoleServer
+)
+
+func (r Role) String() string {
+	if r == RoleServer {
+		return "server"
+	}
+	return "client"
+}
+
+// Config configures a Session. Only the fields of the session's role
+// matter; zero values mean the RFC defaults.
+type Config struct {
+	Role Role
+	// Name is our name in CHAP Challenges we send (the server's
+	// identity).
+	Name string
+
+	// Client role. User and Password authenticate us to the peer with a
+	// method in Allow (RouterOS `allow`; zero means all four). Asked for
+	// a method outside it, we Nak with the strongest method in it.
+	User     string
+	Password string
+	Allow    MethodSet
+	// LocalAddr is the address to ask for in IPCP; unset asks the peer
+	// to assign one (0.0.0.0).
+	LocalAddr netip.Addr
+	// RequestDNS asks the peer for DNS servers (RFC 1877; RouterOS
+	// `use-peer-dns`).
+	RequestDNS bool
+
+	// Server role. Require is the methods we ask the peer to
+	// authenticate with, strongest first (RouterOS `authentication`;
+	// empty: no authentication); Authenticator judges the answers.
+	Require       MethodSet
+	Authenticator Authenticator
+	// Addresses gives the IPCP addresses for the peer once it has
+	// authenticated (its user name; "" without authentication). It is
+	// called once per session, on the session's goroutine, when the
+	// Network phase begins; an error ends the session with ErrNoAddress.
+	Addresses func(peer string) (IPConfig, error)
+
+	// MRU is the largest Information field we accept (RouterOS
+	// max-mru); zero means 1500 (RFC 1661 §6.1). Over PPPoE it must be
+	// at most 1492 (RFC 2516 §7) unless RFC 4638 was negotiated.
+	MRU int
+	// MTU caps what we send whatever MRU the peer announces (max-mtu);
+	// zero means 1500.
+	MTU int
+	// Keepalive: an LCP Echo-Request goes out once nothing has been
+	// received for this long, and the session ends when nothing, echo
+	// replies included, has been received for twice this long. Zero
+	// disables it.
+	Keepalive time.Duration
+	// Timing overrides the automaton's RFC 1661 §4.6 defaults.
+	Timing Timing
+
+	// OnPacket receives IPv4 packets once IPCP is open, and packets of
+	// any protocol AcceptProtocol accepts once LCP is open. It runs on the
+	// session's goroutine; b is valid only during the call.
+	OnPacket func(proto Protocol, b []byte)
+	// AcceptProtocol lets the owner take protocols this stack does not
+	// run, instead of Protocol-Rejecting them (RFC 1661 §5.7).
+	AcceptProtocol func(proto Protocol) bool
+	// OnEvent is told of every phase change, authentication result,
+	// IPCP up/down and the session's end. It runs on the session's
+	// goroutine and must not block; it may call Close, LowerDown and
+	// Status.
+	OnEvent func(Event)
+
+	// Clock, Rand and Logger default to real time, crypto/rand and a
+	// logger that discards.
+	Clock  Clock
+	Rand   io.Reader
+	Logger *slog.Logger
+}
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+// Event kinds.
+const (
+	EventPhase         EventKind = iota // the phase changed
+	EventAuthenticated                  // authentication succeeded (either role)
+	EventAuthFailed                     // authentication failed; Err says why
+	EventUp                             // IPCP opened: addresses in Status
+	EventDown                           // IPCP went down; the link may renegotiate
+	EventDead                           // the session ended; Err says why
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventPhase:
+		return "phase"
+	case EventAuthenticated:
+		return "authenticated"
+	case EventAuthFailed:
+		return "auth-failed"
+	case EventUp:
+		return "up"
+	case EventDown:
+		return "down"
+	case EventDead:
+		return "dead"
+	}
+	return fmt.Sprintf("event-%d", uint8(k))
+}
+
+// Event is what a session tells its owner.
+type Event struct {
+	Kind   EventKind
+	Status Status
+	Err    error
+}
+
+// Status is a snapshot of a session.
+type Status struct {
+	Phase Phase
+	LCP   State
+	IPCP  State
+	// Method is the authentication method used, in either direction.
+	Method Method
+	// PeerName is the user name the peer authenticated with (server
+	// role, also set when that failed) or the authenticator's CHAP name
+	// (client role).
+	PeerName     string
+	LocalAddr    netip.Addr
+	PeerAddr     netip.Addr
+	PrimaryDNS   netip.Addr
+	SecondaryDNS netip.Addr
+	// MTU is the largest packet we send: the peer's MRU capped by
+	// Config.MTU. MRU is the one we announced.
+	MTU, MRU              int
+	LocalMagic, PeerMagic uint32
+	// Since is when IPCP opened (zero while it is not).
+	Since time.Time
+	// Err is why the session ended, once it has.
+	Err error
+	// Counters: packets dropped because the session's queue was full,
+	// malformed, discarded (not valid in the current phase or state) and
+	// Protocol-Rejected.
+	Dropped, Malformed, Discarded, Rejected uint64
+}
+
+type inbound struct {
+	proto Protocol
+	buf   *[]byte
+}
+
+type cmdKind uint8
+
+const (
+	cmdClose cmdKind = iota
+	cmdLowerDown
+)
+
+type command struct {
+	kind   cmdKind
+	reason string
+}
+
+type timerID uint8
+
+const (
+	timerLCP timerID = iota
+	timerIPCP
+	timerAuthPeer
+	timerAuthSelf
+	timerKeepalive
+	numTimers
+)
+
+type timerEvent struct {
+	id  timerID
+	gen uint32
+}
+
+type timerSlot struct {
+	t   Timer
+	gen uint32
+}
+
+// Queue sizes: a burst of received packets, timer events, commands.
+const (
+	inQueue    = 256
+	timerQueue = 2 * int(numTimers)
+	cmdQueue   = 8
+)
+
+// bufPool holds the buffers Input copies packets into.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 1600)
+	return &b
+}}
+
+// New checks cfg and returns a session ready to Run.
+func New(cfg Config, tx Sender) (*Session, error) {
+	if tx == nil {
+		return nil, fmt.Errorf("%w: nil Sender", ErrConfig)
+	}
+	switch cfg.Role {
+	case RoleClient:
+		if cfg.Allow == 0 {
+			cfg.Allow = AllMethods
+		}
+	case RoleServer:
+		if cfg.Require != 0 && cfg.Authenticator == nil {
+			return nil, fmt.Errorf("%w: server requires %s but has no Authenticator", ErrConfig, cfg.Require)
+		}
+		if cfg.Addresses == nil {
+			return nil, fmt.Errorf("%w: server has no Addresses", ErrConfig)
+		}
+	default:
+		return nil, fmt.Errorf("%w: role %d", ErrConfig, cfg.Role)
+	}
+	if cfg.MRU == 0 {
+		cfg.MRU = defaultMRU
+	}
+	if cfg.MTU == 0 {
+		cfg.MTU = defaultMRU
+	}
+	if cfg.MRU < minMRU || cfg.MRU > 0xffff || cfg.MTU < minMRU || cfg.MTU > 0xffff {
+		return nil, fmt.Errorf("%w: MRU %d / MTU %d out of range %d..65535", ErrConfig, cfg.MRU, cfg.MTU, minMRU)
+	}
+	if cfg.Keepalive < 0 {
+		return nil, fmt.Errorf("%w: negative keepalive", ErrConfig)
+	}
+	cfg.Timing = cfg.Timing.withDefaults()
+	s := &Session{
+		cfg:    cfg,
+		tx:     tx,
+		clock:  cfg.Clock,
+		rand:   cfg.Rand,
+		log:    cfg.Logger,
+		mru:    cfg.MRU,
+		in:     make(chan inbound, inQueue),
+		timerc: make(chan timerEvent, timerQueue),
+		cmd:    make(chan command, cmdQueue),
+		done:   make(chan struct{}),
+		txbuf:  make([]byte, 0, 1600),
+	}
+	if s.clock == nil {
+		s.clock = realClock{}
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.lcp = newLCP(s)
+	s.ipcp = newIPCP(s)
+	s.authPeer.s = s
+	s.authSelf.s = s
+	s.pub = s.snapshot()
+	return s, nil
+}
+
+// ErrRunning is returned by a second call to Run.
+var ErrRunning = errors.New("ppp: session already run")
+
+// Run brings the link up and runs it until it ends, returning why (an
+// error wrapping one of the Err* kinds). The lower layer — the PPPoE
+// session — must be up: Run starts by sending LCP Configure-Requests.
+// Cancelling ctx ends the session at once, with one Terminate-Request sent
+// if LCP is open; Close ends it gracefully.
+func (s *Session) Run(ctx context.Context) error {
+	if !s.ran.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	s.start()
+	for !s.finished {
+		select {
+		case <-ctx.Done():
+			s.abort(fmt.Errorf("%w: %v", ErrClosed, context.Cause(ctx)))
+		case in := <-s.in:
+			s.handleInbound(in)
+		case ev := <-s.timerc:
+			s.onTimer(ev)
+		case c := <-s.cmd:
+			s.onCommand(c)
+		}
+	}
+	return s.reason
+}
+
+// poll handles one pending input, timer event or command without blocking,
+// in that order, and reports whether it did: the tests' way of stepping a
+// session without its goroutine.
+func (s *Session) poll() bool {
+	if s.finished {
+		return false
+	}
+	select {
+	case in := <-s.in:
+		s.handleInbound(in)
+		return true
+	default:
+	}
+	select {
+	case ev := <-s.timerc:
+		s.onTimer(ev)
+		return true
+	default:
+	}
+	select {
+	case c := <-s.cmd:
+		s.onCommand(c)
+		return true
+	default:
+	}
+	return false
+}
+
+// Input hands the session one received PPP packet: its protocol and
+// information field. It copies b and never blocks: when the session's queue
+// is full the packet is dropped and counted. Safe from any goroutine.
+func (s *Session) Input(proto Protocol, b []byte) {
+	bp := bufPool.Get().(*[]byte)
+	*bp = append((*bp)[:0], b...)
+	select {
+	case <-s.done:
+		bufPool.Put(bp)
+		return
+	default:
+	}
+	select {
+	case s.in <- inbound{proto: proto, buf: bp}:
+	default:
+		s.dropped.Add(1)
+		bufPool.Put(bp)
+	}
+}
+
+// Close ends the session gracefully: LCP Terminate-Request, then Run
+// returns once the peer acknowledges or Max-Terminate requests went
+// unanswered. reason goes into the Terminate-Request and the session's
+// error (ErrClosed). Safe from any goroutine, OnEvent included.
+func (s *Session) Close(reason string) { s.command(command{kind: cmdClose, reason: reason}) }
+
+// LowerDown tells the session its transport is gone (a PADT, the interface
+// went down): it ends at once with ErrLowerDown. Safe from any goroutine.
+func (s *Session) LowerDown(reason string) {
+	s.command(command{kind: cmdLowerDown, reason: reason})
+}
+
+func (s *Session) command(c command) {
+	select {
+	case s.cmd <- c:
+	case <-s.done:
+	default: // the queue is full of commands already ending the session
+	}
+}
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Status returns the latest snapshot. Safe from any goroutine.
+func (s *Session) Status() Status {
+	s.mu.Lock()
+	st := s.pub
+	s.mu.Unlock()
+	st.Dropped = s.dropped.Load()
+	st.Malformed = s.malformed.Load()
+	st.Discarded = s.discarded.Load()
+	st.Rejected = s.rejected.Load()
+	return st
+}
+
+func (s *Session) snapshot() Status {
+	st := Status{
+		Phase:        s.phase,
+		LCP:          s.lcp.f.state,
+		IPCP:         s.ipcp.f.state,
+		Method:       s.method,
+		PeerName:     s.peerName,
+		LocalAddr:    s.ipcp.localAddr(),
+		PeerAddr:     s.ipcp.peerAddr(),
+		PrimaryDNS:   netipAddr(s.ipcp.got.dns1),
+		SecondaryDNS: netipAddr(s.ipcp.got.dns2),
+		MTU:          s.mtu(),
+		MRU:          s.mru,
+		Since:        s.upSince,
+		Err:          s.reason,
+	}
+	if s.lcp.got.hasMRU {
+		st.MRU = int(s.lcp.got.mru)
+	}
+	if s.lcp.got.hasMagic {
+		st.LocalMagic = s.lcp.got.magic
+	}
+	if s.lcp.his.hasMagic {
+		st.PeerMagic = s.lcp.his.magic
+	}
+	if s.cfg.Role == RoleServer {
+		st.LocalAddr = s.ipcp.localAddr()
+		st.PeerAddr = netipAddr(s.ipcp.remote)
+		if s.ipcp.f.state != StateOpened {
+			st.PeerAddr = s.ipcp.peerAddr()
+		}
+	}
+	return st
+}
+
+// emit publishes a snapshot and tells the owner.
+func (s *Session) emit(kind EventKind, err error) {
+	st := s.snapshot()
+	s.mu.Lock()
+	s.pub = st
+	s.mu.Unlock()
+	if s.cfg.OnEvent != nil {
+		st.Dropped = s.dropped.Load()
+		st.Malformed = s.malformed.Load()
+		st.Discarded = s.discarded.Load()
+		st.Rejected = s.rejected.Load()
+		s.cfg.OnEvent(Event{Kind: kind, Status: st, Err: err})
+	}
+}
+
+func (s *Session) setPhase(p Phase) {
+	if s.phase == p {
+		return
+	}
+	s.phase = p
+	s.log.Debug("phase", "phase", p.String())
+	s.emit(EventPhase, nil)
+}
+
+// setReason records why the session ends; the first reason wins.
+func (s *Session) setReason(err error) {
+	if s.reason == nil && err != nil {
+		s.reason = err
+	}
+}
+
+// start is the lower layer coming up with the link opened (RFC 1661 §3.2,
+// Dead to Establish).
+func (s *Session) start() {
+	s.setPhase(PhaseEstablish)
+	s.lcp.f.open()
+	s.lcp.f.up()
+}
+
+func (s *Session) onCommand(c command) {
+	switch c.kind {
+	case cmdClose:
+		reason := c.reason
+		if reason == "" {
+			reason = "administrative close"
+		}
+		s.setReason(fmt.Errorf("%w: %s", ErrClosed, reason))
+		s.terminate(reason)
+	case cmdLowerDown:
+		if c.reason == "" {
+			s.setReason(ErrLowerDown)
+		} else {
+			s.setReason(fmt.Errorf("%w: %s", ErrLowerDown, c.reason))
+		}
+		if s.lcp.f.state > StateStarting {
+			s.lcp.f.down()
+		}
+		s.finish()
+	}
+}
+
+// fail ends the session for err: LCP Close, which sends Terminate-Request
+// when the link is negotiating or open.
+func (s *Session) fail(err error) {
+	s.setReason(err)
+	s.terminate(err.Error())
+}
+
+func (s *Session) terminate(text string) {
+	if s.finished {
+		return
+	}
+	if st := s.lcp.f.state; st == StateInitial || st == StateStarting || st == StateClosed || st == StateStopped {
+		s.lcp.f.close(text)
+		s.finish()
+		return
+	}
+	s.setPhase(PhaseTerminate)
+	s.lcp.f.close(text)
+}
+
+// abort ends the session now: one Terminate-Request if LCP is open, no
+// waiting for its Ack (keepalive expiry, cancelled context).
+func (s *Session) abort(err error) {
+	if s.finished {
+		return
+	}
+	s.setReason(err)
+	if s.lcp.f.state == StateOpened {
+		s.lcp.f.id++
+		s.sendControl(ProtoLCP, CodeTerminateRequest, s.lcp.f.id, []byte(err.Error()))
+	}
+	s.finish()
+}
+
+// finish is the Dead phase: timers stopped, the owner told, Run returns.
+func (s *Session) finish() {
+	if s.finished {
+		return
+	}
+	s.finished = true
+	for id := range s.timers {
+		s.stopTimer(timerID(id))
+	}
+	if s.reason == nil {
+		s.reason = ErrClosed
+	}
+	s.phase = PhaseDead
+	s.log.Info("session ended", "reason", s.reason.Error())
+	s.emit(EventDead, s.reason)
+	close(s.done)
+}
+
+// demandsAuth reports whether we authenticate the peer.
+func (s *Session) demandsAuth() bool {
+	return s.cfg.Role == RoleServer && s.cfg.Require != 0
+}
+
+// canAuthenticateSelf reports whether we will authenticate to the peer.
+func (s *Session) canAuthenticateSelf() bool {
+	return s.cfg.Role == RoleClient && s.cfg.Allow != 0
+}
+
+// mtu is the largest Information field we send: the peer's MRU (RFC 1661
+// §6.1; 1500 when it did not say) capped by Config.MTU.
+func (s *Session) mtu() int {
+	m := defaultMRU
+	if s.lcp.his.mru != 0 {
+		m = int(s.lcp.his.mru)
+	}
+	return min(m, s.cfg.MTU)
+}
+
+// random fills b from Config.Rand.
+func (s *Session) random(b []byte) {
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		for i := range b {
+			b[i] = byte(mrand.Uint32())
+		}
+	}
+}
+
+// newMagic picks a non-zero Magic-Number (RFC 1661 §6.4).
+func (s *Session) newMagic() uint32 {
+	var b [4]byte
+	for range 8 {
+		s.random(b[:])
+		if m := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]); m != 0 {
+			return m
+		}
+	}
+	return mrand.Uint32() | 1
+}
+
+// Timers. Each start invalidates the slot's previous timer: an event from
+// it that was already posted is recognised by its generation and dropped.
+
+func (s *Session) startTimer(id timerID, d time.Duration) {
+	t := &s.timers[id]
+	if t.t != nil {
+		t.t.Stop()
+	}
+	t.gen++
+	ev := timerEvent{id: id, gen: t.gen}
+	t.t = s.clock.AfterFunc(d, func() { s.postTimer(ev) })
+}
+
+func (s *Session) stopTimer(id timerID) {
+	t := &s.timers[id]
+	t.gen++
+	if t.t != nil {
+		t.t.Stop()
+		t.t = nil
+	}
+}
+
+func (s *Session) postTimer(ev timerEvent) {
+	select {
+	case s.timerc <- ev:
+	case <-s.done:
+	}
+}
+
+func (s *Session) onTimer(ev timerEvent) {
+	t := &s.timers[ev.id]
+	if ev.gen != t.gen {
+		return
+	}
+	t.t = nil
+	switch ev.id {
+	case timerLCP:
+		s.lcp.f.timeout()
+	case timerIPCP:
+		s.ipcp.f.timeout()
+	case timerAuthPeer:
+		s.authPeer.timeout()
+	case timerAuthSelf:
+		s.authSelf.timeout()
+	case timerKeepalive:
+		s.keepalive()
+	}
+}
+
+// Keepalive: an Echo-Request once nothing has been received for the
+// keepalive time, another half that time later, and the end once nothing
+// has been received for twice the keepalive time.
+
+func (s *Session) startKeepalive() {
+	if s.cfg.Keepalive <= 0 {
+		return
+	}
+	s.lastRx = s.clock.Now()
+	s.startTimer(timerKeepalive, s.cfg.Keepalive)
+}
+
+func (s *Session) keepalive() {
+	k := s.cfg.Keepalive
+	idle := s.clock.Now().Sub(s.lastRx)
+	var next time.Duration
+	switch {
+	case idle >= 2*k:
+		s.abort(fmt.Errorf("%w: nothing received for %v, LCP echo unanswered", ErrKeepalive, idle))
+		return
+	case idle >= k:
+		s.lcp.sendEcho()
+		next = min(k/2, 2*k-idle)
+	default:
+		next = k - idle
+	}
+	s.startTimer(timerKeepalive, max(next, time.Millisecond))
+}
+
+// Receiving.
+
+func (s *Session) handleInbound(in inbound) {
+	s.receive(in.proto, *in.buf)
+	bufPool.Put(in.buf)
+}
+
+// receive dispatches one packet by protocol and phase (RFC 1661 §3.4–3.5:
+// before the Network phase only LCP and, while authenticating, the
+// authentication protocols get through; unknown protocols are
+// Protocol-Rejected once the link is open).
+func (s *Session) receive(proto Protocol, b []byte) {
+	if s.finished {
+		return
+	}
+	if s.cfg.Keepalive > 0 {
+		s.lastRx = s.clock.Now()
+	}
+	switch proto {
+	case ProtoIPv4:
+		if s.ipcp.f.state == StateOpened && s.cfg.OnPacket != nil {
+			s.cfg.OnPacket(proto, b)
+			return
+		}
+		s.discard(proto, "IPCP is not open")
+		return
+	case ProtoLCP:
+		if p, ok := s.parse(proto, b); ok {
+			s.lcp.f.input(p)
+		}
+		return
+	}
+	switch s.phase {
+	case PhaseNetwork:
+	case PhaseAuthenticate:
+		if proto != ProtoPAP && proto != ProtoCHAP {
+			s.discard(proto, "authenticating")
+			return
+		}
+	default:
+		s.discard(proto, "phase "+s.phase.String())
+		return
+	}
+	switch proto {
+	case ProtoPAP, ProtoCHAP:
+		if p, ok := s.parse(proto, b); ok {
+			s.authInput(proto, p)
+		}
+	case ProtoIPCP:
+		if p, ok := s.parse(proto, b); ok {
+			s.ipcp.f.input(p)
+		}
+	default:
+		if s.cfg.AcceptProtocol != nil && s.cfg.AcceptProtocol(proto) {
+			if s.cfg.OnPacket != nil {
+				s.cfg.OnPacket(proto, b)
+			}
+			return
+		}
+		s.rejected.Add(1)
+		s.log.Debug("protocol rejected", "proto", proto.String())
+		s.lcp.sendProtocolReject(proto, b)
+	}
+}
+
+func (s *Session) parse(proto Protocol, b []byte) (Packet, bool) {
+	p, err := ParsePacket(b)
+	if err != nil {
+		s.malformed.Add(1)
+		s.log.Debug("malformed packet", "proto", proto.String(), "err", err, "len", len(b))
+		return nil, false
+	}
+	if s.debugOn() {
+		s.log.Debug("recv " + describe(proto, p))
+	}
+	return p, true
+}
+
+func (s *Session) discard(proto Protocol, why string) {
+	s.discarded.Add(1)
+	if s.debugOn() {
+		s.log.Debug("discarded", "proto", proto.String(), "why", why)
+	}
+}
+
+// Sending.
+
+// sendControl sends an LCP-style packet. Never more than the peer's MRU
+// (RFC 1661 §6.1): Code-Reject, Protocol-Reject and Echo-Reply are cut to
+// fit (§5.6–5.8), anything else too large is not sent.
+func (s *Session) sendControl(p Protocol, code Code, id uint8, data []byte) {
+	if max := s.mtu() - HeaderLen; len(data) > max {
+		switch {
+		case p == ProtoLCP && (code == CodeCodeReject || code == CodeProtocolReject || code == CodeEchoReply),
+			p == ProtoIPCP && code == CodeCodeReject:
+			data = data[:max]
+		default:
+			s.log.Warn("packet larger than the peer's MRU not sent", "proto", p.String(), "code", code.String(), "len", HeaderLen+len(data))
+			return
+		}
+	}
+	s.txbuf = AppendPacket(s.txbuf[:0], code, id, data)
+	s.send(p, s.txbuf)
+}
+
+func (s *Session) send(p Protocol, b []byte) {
+	if s.debugOn() {
+		if pkt, err := ParsePacket(b); err == nil {
+			s.log.Debug("send " + describe(p, pkt))
+		}
+	}
+	if err := s.tx.SendPPP(p, b); err != nil {
+		s.log.Debug("send failed", "proto", p.String(), "err", err)
+	}
+}
+
+func (s *Session) debugOn() bool { return s.log.Enabled(context.Background(), slog.LevelDebug) }
+
+func (s *Session) debugf(format string, args ...any) {
+	if s.debugOn() {
+		s.log.Debug(fmt.Sprintf(format, args...))
+	}
+}
+
+// describe renders a control packet for the debug log, pppd style:
+// "LCP Configure-Request id=1 <mru 1492> <magic 0x12345678>".
+func describe(p Protocol, pkt Packet) string {
+	s := fmt.Sprintf("%s %s id=%d", p, codeName(p, pkt.Code()), pkt.Identifier())
+	if (p == ProtoLCP || p == ProtoIPCP) && pkt.Code() <= CodeConfigureReject {
+		if o := optionsString(p, pkt.Data()); o != "" {
+			s += " " + o
+		}
+	}
+	return s
+}
+
+// Layer callbacks.
+
+func (s *Session) lcpUp() {
+	s.log.Info("LCP opened", "mtu", s.mtu(), "mru", s.snapshot().MRU)
+	s.startKeepalive()
+	peerAuth, selfAuth := s.lcp.got.auth, s.lcp.his.auth
+	if peerAuth == MethodNone && selfAuth == MethodNone {
+		s.networkPhase()
+		return
+	}
+	s.setPhase(PhaseAuthenticate)
+	if peerAuth != MethodNone {
+		s.authPeer.begin(peerAuth)
+	}
+	if selfAuth != MethodNone && !s.finished {
+		s.authSelf.begin(selfAuth)
+	}
+}
+
+func (s *Session) lcpDown() {
+	if s.ipcp.f.state > StateStarting {
+		s.ipcp.f.down()
+	}
+	s.authPeer.stop()
+	s.authSelf.stop()
+	s.stopTimer(timerKeepalive)
+	if s.phase != PhaseTerminate && !s.finished {
+		s.setPhase(PhaseEstablish)
+	}
+}
+
+func (s *Session) lcpFinished(why error) {
+	if s.reason == nil && !s.lcp.everOpened && s.lcp.nakedAuth != "" {
+		s.reason = fmt.Errorf("%w: peer asked for %s, we allow %s", ErrNoCommonAuth, s.lcp.nakedAuth, s.cfg.Allow)
+	}
+	s.setReason(s.peerTerm)
+	s.setReason(why)
+	s.setReason(fmt.Errorf("%w: LCP finished", ErrNegotiation))
+	s.finish()
+}
+
+func (s *Session) peerTerminated(data []byte) {
+	if msg := printable(data); msg != "" {
+		s.peerTerm = fmt.Errorf("%w: %s", ErrPeerTerminated, msg)
+	} else {
+		s.peerTerm = ErrPeerTerminated
+	}
+	if s.lcp.f.state == StateOpened {
+		s.setPhase(PhaseTerminate)
+	}
+}
+
+// printable keeps the text of a Terminate-Request, if it is text.
+func printable(b []byte) string {
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return ""
+		}
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// authDone moves to the Network phase once both directions of
+// authentication are through (RFC 1661 §3.5).
+func (s *Session) authDone() {
+	if s.phase == PhaseAuthenticate && s.authPeer.finished() && s.authSelf.finished() {
+		s.networkPhase()
+	}
+}
+
+func (s *Session) networkPhase() {
+	if s.finished {
+		return
+	}
+	if s.cfg.Role == RoleServer && !s.ipAssigned {
+		ip, err := s.cfg.Addresses(s.peerName)
+		if err == nil && !ip.Peer.Is4() {
+			err = errors.New("no peer address assigned")
+		}
+		if err != nil {
+			s.fail(fmt.Errorf("%w: %v", ErrNoAddress, err))
+			return
+		}
+		s.ipcp.assign(ip)
+		s.ipAssigned = true
+	}
+	s.setPhase(PhaseNetwork)
+	if s.ipcp.f.state == StateInitial {
+		s.ipcp.f.open()
+	}
+	s.ipcp.f.up()
+}
+
+func (s *Session) ipcpUp() {
+	if s.cfg.Role == RoleClient && s.ipcp.got.addr == 0 {
+		s.fail(fmt.Errorf("%w: peer acknowledged 0.0.0.0", ErrNoAddress))
+		return
+	}
+	s.upSince = s.clock.Now()
+	st := s.snapshot()
+	s.log.Info("IPCP opened", "local", st.LocalAddr, "remote", st.PeerAddr)
+	s.emit(EventUp, nil)
+}
+
+func (s *Session) ipcpDown() {
+	s.upSince = time.Time{}
+	s.emit(EventDown, nil)
+}
+
+func (s *Session) ipcpFinished(why error) {
+	if s.finished {
+		return
+	}
+	if why == nil {
+		why = fmt.Errorf("%w: IPCP closed", ErrNegotiation)
+	}
+	s.fail(why)
+}
+
+// protocolRejected is told of a Protocol-Reject (RFC 1661 §5.7): stop
+// sending that protocol. Without IPCP or authentication there is no link.
+func (s *Session) protocolRejected(proto Protocol) {
+	s.log.Debug("peer rejected protocol", "proto", proto.String())
+	switch proto {
+	case ProtoIPCP:
+		s.setReason(fmt.Errorf("%w: peer rejected IPCP", ErrNegotiation))
+		if s.ipcp.f.state >= StateClosed {
+			s.ipcp.f.event(evRXJMinus)
+		}
+	case ProtoPAP, ProtoCHAP:
+		if s.phase == PhaseAuthenticate {
+			s.fail(fmt.Errorf("%w: peer rejected %s", ErrNoCommonAuth, proto))
+		}
+	}
+}
