@@ -286,7 +286,7 @@ func TestBadCookieDropped(t *testing.T) {
 	padr := func(src MAC, tags ...Tag) {
 		raw.send(t, discovery(n.acMAC, src, CodePADR, 0, append([]Tag{tagStr(TagServiceName, "pppoeservice")}, tags...)...))
 	}
-	padr(n.clMAC)                                       // no cookie
+	padr(n.clMAC)                                        // no cookie
 	padr(n.clMAC, Tag{Type: TagACCookie, Value: forged}) // one bit flipped
 	padr(n.clMAC, tagStr(TagACCookie, "short"))          // wrong length
 	padr(other, Tag{Type: TagACCookie, Value: cookie})   // replayed from another MAC
