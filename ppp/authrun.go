@@ -395,8 +395,10 @@ func (a *authSelf) challenge(c CHAPPacket) {
 		return
 	}
 	if a.haveResp && c.ID == a.chalID && bytes.Equal(c.Value, a.chal) {
-		// A retransmitted Challenge: the same Response again.
+		// A retransmitted Challenge: the same Response again, and
+		// the authenticator is still there to wait for.
 		a.s.send(ProtoCHAP, a.resp)
+		a.s.startTimer(timerAuthSelf, a.s.authDeadline())
 		return
 	}
 	cfg := &a.s.cfg

@@ -759,6 +759,13 @@ func (s *Session) receive(proto Protocol, b []byte) {
 	case ProtoLCP:
 		if p, ok := s.parse(proto, b); ok {
 			s.lcp.f.input(p)
+			if s.peerTerm != nil && negotiating(s.lcp.f.state) && !s.finished {
+				// RFC 1661 §4.1 keeps negotiating after a
+				// Terminate-Request in these states (sta/6). A
+				// peer that sends one has given the session up,
+				// and over PPPoE it is gone: so are we.
+				s.lcpFinished(nil)
+			}
 		}
 		return
 	}
