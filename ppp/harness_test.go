@@ -32,6 +32,9 @@ type testNet struct {
 
 	cEvents, sEvents []ppp.Event
 	cData, sData     [][]byte
+	// countData counts data packets instead of keeping them.
+	countData bool
+	dataCount int
 }
 
 // wire is one direction of the in-memory link.
@@ -131,7 +134,13 @@ func newNet(t testing.TB, ccfg, scfg ppp.Config) *testNet {
 	}
 	ccfg.OnEvent = func(e ppp.Event) { n.cEvents = append(n.cEvents, e) }
 	scfg.OnEvent = func(e ppp.Event) { n.sEvents = append(n.sEvents, e) }
-	ccfg.OnPacket = func(p ppp.Protocol, b []byte) { n.cData = append(n.cData, append([]byte(nil), b...)) }
+	ccfg.OnPacket = func(p ppp.Protocol, b []byte) {
+		if n.countData {
+			n.dataCount++
+			return
+		}
+		n.cData = append(n.cData, append([]byte(nil), b...))
+	}
 	scfg.OnPacket = func(p ppp.Protocol, b []byte) { n.sData = append(n.sData, append([]byte(nil), b...)) }
 	var err error
 	if n.client, err = ppp.New(ccfg, &wire{n: n, fromClient: true}); err != nil {
