@@ -29,6 +29,21 @@ func NewInbox(depth, frameSize int) *Inbox {
 	}
 }
 
+// Fill allocates every buffer the Inbox can hold now, in one block, so that
+// its memory is a fixed cost paid up front rather than growing under load
+// (up to the same bound). It is meant for queues that face floods.
+func (q *Inbox) Fill() {
+	n := cap(q.free) - len(q.free)
+	block := make([]byte, n*q.size)
+	for i := range n {
+		select {
+		case q.free <- block[i*q.size : (i+1)*q.size : (i+1)*q.size]:
+		default:
+			return
+		}
+	}
+}
+
 // Put queues a copy of frame. It reports false, and counts a drop, when the
 // queue is full or frame is longer than the Inbox's frame size. Put never
 // blocks and is meant to be called by one producer.

@@ -210,6 +210,16 @@ func TestInbox(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocs per Put with recycling, want 0", allocs)
 	}
+
+	// A filled inbox never allocates, even when nothing is recycled.
+	f := NewInbox(8, 64)
+	f.Fill()
+	allocs = testing.AllocsPerRun(8, func() {
+		f.Put([]byte{1})
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocs per Put on a filled inbox, want 0", allocs)
+	}
 }
 
 func TestRegistry(t *testing.T) {

@@ -58,7 +58,7 @@ type ACConfig struct {
 	// dropped and counted.
 	Queue int
 	// SessionQueue is how many received PPP frames a session buffers
-	// (default 128).
+	// (default 32; its buffers are allocated as they are needed).
 	SessionQueue int
 	// DelayQueue bounds the PADOs waiting out a service's pado-delay
 	// (default 1024 per service); more are dropped and counted.
@@ -187,7 +187,7 @@ func newAC(port *link.Port, cfg ACConfig) (*AC, error) {
 		cfg.Queue = 256
 	}
 	if cfg.SessionQueue <= 0 {
-		cfg.SessionQueue = 128
+		cfg.SessionQueue = 32
 	}
 	if cfg.DelayQueue <= 0 {
 		cfg.DelayQueue = 1024
@@ -211,6 +211,9 @@ func newAC(port *link.Port, cfg ACConfig) (*AC, error) {
 	var r [2]byte
 	_, _ = rand.Read(r[:])
 	ac.nextID = binary.BigEndian.Uint16(r[:])
+	// The discovery queues face floods: their memory is paid here, once.
+	ac.padiQ.Fill()
+	ac.ctrlQ.Fill()
 	ac.in.Tags = make(Tags, 0, 16)
 	ac.out.Tags = make(Tags, 0, 16)
 	ac.delayTimer = ac.clock.NewTimer(time.Hour)
@@ -639,7 +642,9 @@ func (ac *AC) onPADR() {
 	}
 	if svc == nil {
 		ac.badCookie.Add(1)
-		ac.event(Event{Kind: EventIgnored, Peer: p.Src, Service: string(r.service), Err: ErrBadCookie})
+		if ac.cfg.OnEvent != nil { // a PADR flood must not allocate
+			ac.event(Event{Kind: EventIgnored, Peer: p.Src, Service: string(r.service), Err: ErrBadCookie})
+		}
 		return
 	}
 

@@ -50,7 +50,7 @@ type ClientConfig struct {
 	// PADIs without an acceptable PADO; 0 keeps dialing until ctx ends.
 	PADIAttempts int
 	// SessionQueue is how many received PPP frames a session buffers
-	// (default 128).
+	// (default 32; its buffers are allocated as they are needed).
 	SessionQueue int
 	// OnEvent, if set, receives status events: dialing, offers, errors with
 	// their reason, session up/down, ignored frames.
@@ -110,7 +110,7 @@ func NewClient(port *link.Port, cfg ClientConfig) (*Client, error) {
 		c.cfg.PADRAttempts = DefaultPADRAttempts
 	}
 	if c.cfg.SessionQueue <= 0 {
-		c.cfg.SessionQueue = 128
+		c.cfg.SessionQueue = 32
 	}
 	return c, nil
 }

@@ -91,8 +91,16 @@ type pipeNet struct {
 }
 
 func newPipeNet(t testing.TB, opts ...link.PipeOption) *pipeNet {
+	return newPipeNetCapture(t, true, opts...)
+}
+
+// newPipeNetCapture is newPipeNet, with the AC side recorded for a failure
+// dump only if capture is set.
+func newPipeNetCapture(t testing.TB, capture bool, opts ...link.PipeOption) *pipeNet {
 	a, b := link.Pipe(opts...)
-	a = dumpOnFailure(t, a)
+	if capture {
+		a = dumpOnFailure(t, a)
+	}
 	n := &pipeNet{acPort: link.NewPort(a), clPort: link.NewPort(b)}
 	n.acMAC, _ = MACFrom(a.HardwareAddr())
 	n.clMAC, _ = MACFrom(b.HardwareAddr())
