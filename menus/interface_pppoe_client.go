@@ -141,7 +141,7 @@ func PrintKeyValues(out Output, kv [][2]string) {
 		}
 	}
 	for _, p := range kv {
-		out.Printf("%*s: %s\n", w+2, p[0], p[1])
+		out.Printf("%s\n", strings.TrimRight(fmt.Sprintf("%*s: %s", w+2, p[0], p[1]), " "))
 	}
 }
 

@@ -43,6 +43,8 @@ func Main(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	rt := router.NewRuntime(eng, tree.Desired, router.RuntimeOptions{})
+	defer rt.Close()
 	var saver *router.Saver
 	if persist {
 		saver = router.NewSaver(opts.ConfigPath, func() []byte {

@@ -1,0 +1,184 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"rosh/ppp"
+	"rosh/pppoe"
+)
+
+// Redial back-off of a client after a failure: RouterOS retries within
+// seconds; repeated authentication failures wait longer.
+const (
+	redialMin = time.Second
+	redialMax = 30 * time.Second
+)
+
+// clientRun is one running /interface pppoe-client: it dials, runs PPP,
+// and redials after any failure until stopped.
+type clientRun struct {
+	r      *Runtime
+	spec   ClientSpec
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu  sync.Mutex
+	st  ClientStatus
+	ppp *ppp.Session
+}
+
+func (r *Runtime) startClient(spec ClientSpec) *clientRun {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &clientRun{r: r, spec: spec, cancel: cancel, done: make(chan struct{}), st: ClientStatus{Status: "dialing"}}
+	go c.loop(ctx)
+	return c
+}
+
+// stop ends the session (LCP Terminate, PADT) and the dial loop.
+func (c *clientRun) stop(reason string) {
+	c.cancel()
+	<-c.done
+}
+
+func (c *clientRun) status() ClientStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.st
+	if st.Status == "connected" && c.ppp != nil {
+		ps := c.ppp.Status()
+		st.Uptime = time.Since(ps.Since)
+	}
+	return st
+}
+
+func (c *clientRun) set(fn func(st *ClientStatus)) {
+	c.mu.Lock()
+	fn(&c.st)
+	c.mu.Unlock()
+}
+
+func (c *clientRun) logf(topics, format string, args ...any) {
+	c.r.log.Add(topics, c.spec.Name+": "+format, args...)
+}
+
+func (c *clientRun) loop(ctx context.Context) {
+	defer close(c.done)
+	backoff := redialMin
+	for ctx.Err() == nil {
+		err := c.dialOnce(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		reason := describe(err)
+		c.set(func(st *ClientStatus) {
+			*st = ClientStatus{Status: "disconnected", LastError: reason}
+		})
+		c.logf("pppoe,ppp,info", "disconnected: %s", reason)
+		if errors.Is(err, ppp.ErrAuthFailed) || errors.Is(err, ppp.ErrNoCommonAuth) {
+			backoff = min(backoff*2, redialMax)
+		} else if err == nil || errors.Is(err, ppp.ErrPeerTerminated) || errors.Is(err, ppp.ErrKeepalive) || errors.Is(err, ppp.ErrLowerDown) {
+			backoff = redialMin
+		} else {
+			backoff = min(backoff*2, redialMax)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+	}
+	c.set(func(st *ClientStatus) { *st = ClientStatus{Status: "disconnected"} })
+}
+
+// effectiveMRU is "auto": the interface MTU less 20 (the seed's advice:
+// 1480 on 1500-byte Ethernet), never more than the PPPoE session carries.
+func effectiveMRU(configured, ifaceMTU, sessionMax int) int {
+	v := configured
+	if v == 0 {
+		v = ifaceMTU - 20
+	}
+	if v > sessionMax {
+		v = sessionMax
+	}
+	return v
+}
+
+func (c *clientRun) dialOnce(ctx context.Context) error {
+	c.set(func(st *ClientStatus) { st.Status = "dialing" })
+	port, err := c.r.ports.Acquire(c.spec.Interface)
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", c.spec.Interface, err)
+	}
+	defer c.r.ports.Release(port)
+	client, err := pppoe.NewClient(port, pppoe.ClientConfig{
+		ServiceName: c.spec.ServiceName, ACName: c.spec.ACName, HostUniq: c.spec.HostUniq,
+		OnEvent: func(e pppoe.Event) {
+			if e.Kind == pppoe.EventError {
+				c.logf("pppoe,debug", "%v", e)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	c.logf("pppoe,info", "dialing on %s", c.spec.Interface)
+	sess, err := client.Dial(ctx)
+	if err != nil {
+		return err
+	}
+	info := sess.Info()
+	c.set(func(st *ClientStatus) {
+		st.ACName, st.ACMAC, st.ServiceName = info.ACName, strings.ToUpper(info.Peer.String()), info.Service
+	})
+	c.logf("pppoe,info", "session %d up with %s (%s)", info.ID, info.ACName, info.Peer)
+	allow, _ := ppp.ParseMethodSet(strings.Join(c.spec.Allow, ","))
+	mru := effectiveMRU(c.spec.MaxMRU, port.MTU(), sess.MaxMRU())
+	mtu := effectiveMRU(c.spec.MaxMTU, port.MTU(), sess.MaxMRU())
+	cfg := ppp.Config{
+		Role: ppp.RoleClient, User: c.spec.User, Password: c.spec.Password, Allow: allow,
+		RequestDNS: c.spec.UsePeerDNS, MRU: mru, MTU: mtu, Keepalive: c.spec.Keepalive,
+		OnEvent: func(e ppp.Event) { c.onEvent(e) },
+	}
+	return runPPP(ctx, sess, cfg, func(s *ppp.Session) {
+		c.mu.Lock()
+		c.ppp = s
+		c.mu.Unlock()
+	})
+}
+
+func (c *clientRun) onEvent(e ppp.Event) {
+	st := e.Status
+	switch e.Kind {
+	case ppp.EventPhase:
+		if st.Phase == ppp.PhaseAuthenticate {
+			c.set(func(cs *ClientStatus) { cs.Status = "verifying password..." })
+		}
+	case ppp.EventAuthFailed:
+		c.logf("ppp,error", "authentication failed: %v", e.Err)
+	case ppp.EventUp:
+		c.set(func(cs *ClientStatus) {
+			cs.Status, cs.Running = "connected", true
+			cs.LocalAddress, cs.RemoteAddress = st.LocalAddr.String(), st.PeerAddr.String()
+			cs.MTU, cs.MRU, cs.ActiveLinks = st.MTU, st.MRU, 1
+		})
+		c.logf("ppp,info", "connected, %s -> %s, auth %v", st.LocalAddr, st.PeerAddr, st.Method)
+	case ppp.EventDown, ppp.EventDead:
+		c.set(func(cs *ClientStatus) { cs.Running = false })
+	}
+}
+
+// describe turns why a session ended into the reason monitor and the log
+// show.
+func describe(err error) string {
+	switch {
+	case err == nil:
+		return "session ended"
+	case errors.Is(err, pppoe.ErrTimeout):
+		return "no access concentrator answered"
+	}
+	return err.Error()
+}

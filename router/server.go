@@ -1,0 +1,419 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"rosh/link"
+	"rosh/ppp"
+	"rosh/pppoe"
+)
+
+// acRun is the access concentrator of one interface, serving every enabled
+// /interface pppoe-server server entry on it.
+type acRun struct {
+	r        *Runtime
+	iface    string
+	port     *link.Port
+	ac       *pppoe.AC
+	mu       sync.Mutex
+	services map[string]ServerSpec // by service name
+	sessions map[*serverSession]struct{}
+}
+
+func (r *Runtime) reconcileServers(d *Desired) {
+	byIface := map[string]map[string]ServerSpec{}
+	for _, s := range d.Servers {
+		if byIface[s.Interface] == nil {
+			byIface[s.Interface] = map[string]ServerSpec{}
+		}
+		byIface[s.Interface][s.ServiceName] = s
+	}
+	r.mu.Lock()
+	var stop []*acRun
+	for iface, a := range r.acs {
+		if _, ok := byIface[iface]; !ok {
+			stop = append(stop, a)
+			delete(r.acs, iface)
+		}
+	}
+	r.mu.Unlock()
+	for _, a := range stop {
+		a.close("server removed")
+	}
+	for iface, services := range byIface {
+		r.mu.Lock()
+		a, ok := r.acs[iface]
+		r.mu.Unlock()
+		if !ok {
+			var err error
+			if a, err = r.startAC(iface); err != nil {
+				continue // retried on the next reconcile tick
+			}
+			r.mu.Lock()
+			r.acs[iface] = a
+			r.mu.Unlock()
+		}
+		a.configure(services)
+	}
+}
+
+func (r *Runtime) startAC(iface string) (*acRun, error) {
+	port, err := r.ports.Acquire(iface)
+	if err != nil {
+		return nil, err
+	}
+	a := &acRun{r: r, iface: iface, port: port, services: map[string]ServerSpec{}, sessions: map[*serverSession]struct{}{}}
+	ac, err := pppoe.NewAC(port, pppoe.ACConfig{
+		ACName:    func() string { return r.desiredNow().Identity },
+		OnSession: a.onSession,
+		OnEvent: func(e pppoe.Event) {
+			switch e.Kind {
+			case pppoe.EventSessionUp, pppoe.EventSessionDown:
+				r.log.Add("pppoe,debug", "%v", e)
+			case pppoe.EventError:
+				r.log.Add("pppoe,info", "%v", e)
+			}
+		},
+	})
+	if err != nil {
+		r.ports.Release(port)
+		return nil, err
+	}
+	a.ac = ac
+	r.log.Add("pppoe,info", "access concentrator running on %s", iface)
+	return a, nil
+}
+
+// configure applies the services of the interface: new ones are offered,
+// changed ones updated, removed ones withdrawn (their sessions end).
+func (a *acRun) configure(services map[string]ServerSpec) {
+	a.mu.Lock()
+	old := a.services
+	a.services = services
+	a.mu.Unlock()
+	for name := range old {
+		if _, ok := services[name]; !ok {
+			a.ac.RemoveService(name)
+		}
+	}
+	for name, s := range services {
+		if o, ok := old[name]; ok && reflect.DeepEqual(o, s) {
+			continue
+		}
+		a.ac.SetService(pppoe.Service{
+			Name: name, MaxSessions: s.MaxSessions, OneSessionPerHost: s.OneSessionPerHost,
+			PADODelay: s.PADODelay, AcceptEmptyService: s.AcceptEmpty,
+		})
+	}
+}
+
+// close ends every session gracefully (LCP Terminate, then PADT) and stops
+// the access concentrator.
+func (a *acRun) close(reason string) {
+	a.mu.Lock()
+	list := make([]*serverSession, 0, len(a.sessions))
+	for s := range a.sessions {
+		list = append(list, s)
+	}
+	a.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range list {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.terminate(reason) }()
+	}
+	wg.Wait()
+	a.ac.Close()
+	a.r.ports.Release(a.port)
+}
+
+// onSession starts PPP on a session the AC opened. It runs on the AC's
+// goroutine and must not block.
+func (a *acRun) onSession(ps *pppoe.Session) {
+	info := ps.Info()
+	a.mu.Lock()
+	spec, ok := a.services[info.Service]
+	if !ok {
+		// An empty Service-Name is answered with the first service.
+		for _, s := range a.services {
+			spec, ok = s, true
+			break
+		}
+	}
+	a.mu.Unlock()
+	if !ok {
+		ps.Close()
+		return
+	}
+	s := &serverSession{r: a.r, ac: a, spec: spec, ps: ps, mac: strings.ToUpper(info.Peer.String()), done: make(chan struct{})}
+	a.mu.Lock()
+	a.sessions[s] = struct{}{}
+	a.mu.Unlock()
+	go s.run()
+}
+
+// serverSession is one subscriber's session on the access concentrator.
+type serverSession struct {
+	r    *Runtime
+	ac   *acRun
+	spec ServerSpec
+	ps   *pppoe.Session
+	mac  string
+	done chan struct{}
+
+	mu      sync.Mutex
+	ppp     *ppp.Session
+	user    string
+	ifname  string
+	addr    netip.Addr
+	pool    string // the pool addr came from, "" when static
+	local   netip.Addr
+	lpool   string
+	up      bool
+	closing bool
+	profile ProfileSpec
+}
+
+func (s *serverSession) run() {
+	defer close(s.done)
+	d := s.r.desiredNow()
+	info := s.ps.Info()
+	mru := effectiveMRU(s.spec.MaxMRU, s.ac.port.MTU(), s.ps.MaxMRU())
+	mtu := effectiveMRU(s.spec.MaxMTU, s.ac.port.MTU(), s.ps.MaxMRU())
+	require, _ := ppp.ParseMethodSet(strings.Join(s.spec.Authentication, ","))
+	cfg := ppp.Config{
+		Role: ppp.RoleServer, Name: d.Identity, Require: require,
+		Authenticator: ppp.AuthenticatorFunc(s.authenticate),
+		Addresses:     s.addresses,
+		MRU:           mru, MTU: mtu, Keepalive: s.spec.Keepalive,
+		OnEvent: s.onEvent,
+	}
+	s.r.mu.Lock()
+	s.r.sessions[s] = struct{}{}
+	s.r.mu.Unlock()
+	err := runPPP(context.Background(), s.ps, cfg, func(p *ppp.Session) {
+		s.mu.Lock()
+		s.ppp = p
+		s.mu.Unlock()
+	})
+	s.r.mu.Lock()
+	delete(s.r.sessions, s)
+	s.r.mu.Unlock()
+	s.ac.mu.Lock()
+	delete(s.ac.sessions, s)
+	s.ac.mu.Unlock()
+	s.release()
+	s.mu.Lock()
+	user, ifname := s.user, s.ifname
+	s.mu.Unlock()
+	if user == "" {
+		user = "?"
+	}
+	if ifname == "" {
+		ifname = "<pppoe-" + user + ">"
+	}
+	s.r.log.Add("pppoe,ppp,info", "%s: %s disconnected (session %d from %s): %s", ifname, user, info.ID, s.mac, describe(err))
+}
+
+// terminate ends the session gracefully and waits for it.
+func (s *serverSession) terminate(reason string) {
+	s.mu.Lock()
+	p := s.ppp
+	s.closing = true
+	s.mu.Unlock()
+	if p != nil {
+		p.Close(reason)
+	} else {
+		s.ps.Close()
+	}
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.ps.Close()
+		<-s.done
+	}
+}
+
+// secretFor finds the enabled secret of user that may log in here from
+// mac: service any or pppoe, caller-id empty or the client's MAC.
+func secretFor(d *Desired, user, mac string) (SecretSpec, string) {
+	list, ok := d.Secrets[user]
+	if !ok {
+		return SecretSpec{}, "no such user"
+	}
+	reason := "secret not for pppoe"
+	for _, sec := range list {
+		if sec.Service != "any" && sec.Service != "pppoe" {
+			continue
+		}
+		if sec.CallerID != "" && !strings.EqualFold(sec.CallerID, mac) {
+			reason = "caller-id " + mac + " does not match"
+			continue
+		}
+		return sec, ""
+	}
+	return SecretSpec{}, reason
+}
+
+// profileFor is the secret's profile, or the server's default-profile
+// when the secret names the default one.
+func (s *serverSession) profileFor(d *Desired, sec SecretSpec) ProfileSpec {
+	name := sec.Profile
+	if name == "" || name == "default" {
+		name = s.spec.DefaultProfile
+	}
+	if p, ok := d.Profiles[name]; ok {
+		return p
+	}
+	return d.Profiles["default"]
+}
+
+func (s *serverSession) authenticate(req *ppp.AuthRequest) ppp.AuthResult {
+	d := s.r.desiredNow()
+	sec, why := secretFor(d, req.User, s.mac)
+	var res ppp.AuthResult
+	if why != "" {
+		res = ppp.AuthResult{Reason: why, Message: "authentication failed"}
+	} else {
+		res = ppp.VerifyPassword(req, sec.Password)
+	}
+	if res.OK {
+		prof := s.profileFor(d, sec)
+		if prof.OnlyOne && s.r.userActive(req.User, s) {
+			res = ppp.AuthResult{Reason: "only one session per user allowed (profile " + prof.Name + ")", Message: "already logged in"}
+		}
+	}
+	if !res.OK {
+		s.r.log.Add("ppp,info", "<pppoe-%s>: login failed: user %s from %s, %v: %s", req.User, req.User, s.mac, req.Method, res.Reason)
+		return res
+	}
+	s.mu.Lock()
+	s.user = req.User
+	s.ifname = "<pppoe-" + req.User + ">"
+	if b, ok := d.Bindings[req.User]; ok && (b.Service == "" || b.Service == s.spec.ServiceName) {
+		s.ifname = b.Name
+	}
+	s.mu.Unlock()
+	return res
+}
+
+// userActive reports whether user has another session up.
+func (r *Runtime) userActive(user string, except *serverSession) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for o := range r.sessions {
+		if o == except {
+			continue
+		}
+		o.mu.Lock()
+		same := o.user == user && o.up
+		o.mu.Unlock()
+		if same {
+			return true
+		}
+	}
+	return false
+}
+
+// addresses gives IPCP its addresses: the secret's, else the profile's
+// (an IP or a pool); RouterOS's order.
+func (s *serverSession) addresses(peer string) (ppp.IPConfig, error) {
+	d := s.r.desiredNow()
+	sec, _ := secretFor(d, peer, s.mac)
+	prof := s.profileFor(d, sec)
+	var cfg ppp.IPConfig
+	var err error
+	cfg.Peer, s.pool, err = s.pick(sec.RemoteAddress, prof.RemoteAddress, peer)
+	if err != nil {
+		s.r.log.Add("ppp,error", "<pppoe-%s>: no remote address: %v", peer, err)
+		return cfg, err
+	}
+	cfg.Local, s.lpool, err = s.pick(sec.LocalAddress, prof.LocalAddress, peer)
+	if err != nil {
+		s.r.log.Add("ppp,error", "<pppoe-%s>: no local address: %v", peer, err)
+		s.release()
+		return cfg, err
+	}
+	if len(prof.DNS) > 0 {
+		cfg.PrimaryDNS = prof.DNS[0]
+	}
+	if len(prof.DNS) > 1 {
+		cfg.SecondaryDNS = prof.DNS[1]
+	}
+	s.mu.Lock()
+	s.addr, s.local, s.profile = cfg.Peer, cfg.Local, prof
+	s.mu.Unlock()
+	return cfg, nil
+}
+
+// pick takes the secret's address, else the profile's IP or an address
+// from the profile's pool.
+func (s *serverSession) pick(secret netip.Addr, profile, owner string) (netip.Addr, string, error) {
+	if secret.IsValid() {
+		return secret, "", nil
+	}
+	if profile == "" {
+		return netip.Addr{}, "", fmt.Errorf("neither the secret nor the profile gives one")
+	}
+	if a, err := netip.ParseAddr(profile); err == nil {
+		return a, "", nil
+	}
+	a, from, err := s.r.pools.Allocate(profile, owner, s.mac, netip.Addr{})
+	if err != nil {
+		return netip.Addr{}, "", fmt.Errorf("pool %s: %w", profile, err)
+	}
+	return a, from, nil
+}
+
+// release returns pool addresses.
+func (s *serverSession) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pool != "" {
+		s.r.pools.Release(s.pool, s.addr)
+		s.pool = ""
+	}
+	if s.lpool != "" {
+		s.r.pools.Release(s.lpool, s.local)
+		s.lpool = ""
+	}
+}
+
+func (s *serverSession) onEvent(e ppp.Event) {
+	switch e.Kind {
+	case ppp.EventUp:
+		s.mu.Lock()
+		s.up = true
+		name, user := s.ifname, s.user
+		s.mu.Unlock()
+		s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, e.Status.PeerAddr, e.Status.Method)
+	case ppp.EventDown, ppp.EventDead:
+		s.mu.Lock()
+		s.up = false
+		s.mu.Unlock()
+	}
+}
+
+// active describes the session for /ppp active, when it is up.
+func (s *serverSession) active() (ActiveSession, bool) {
+	s.mu.Lock()
+	p, up := s.ppp, s.up
+	a := ActiveSession{
+		Name: s.user, Interface: s.ifname, Service: "pppoe", PPPoEName: s.spec.ServiceName,
+		CallerID: s.mac, Address: s.addr.String(), SessionID: s.ps.ID(),
+	}
+	s.mu.Unlock()
+	if !up || p == nil {
+		return ActiveSession{}, false
+	}
+	st := p.Status()
+	a.Uptime = time.Since(st.Since).Truncate(time.Second)
+	a.MTU, a.MRU = st.MTU, st.MRU
+	a.Disconnect = func() { go s.terminate("administratively disconnected") }
+	return a, true
+}
