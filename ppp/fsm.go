@@ -348,6 +348,10 @@ func (t Timing) withDefaults() Timing {
 	return t
 }
 
+// maxTermData bounds the text of a Terminate-Request: well within the
+// smallest MRU (minMRU).
+const maxTermData = 100
+
 // errDiscard marks a received packet that is invalid for the automaton and
 // is silently discarded (RFC 1661 §5.2–5.4: a reply whose Identifier or
 // options do not match the request).
@@ -551,8 +555,12 @@ func (f *fsm) open() { f.event(evOpen) }
 func (f *fsm) up()   { f.event(evUp) }
 func (f *fsm) down() { f.event(evDown) }
 
-// close is the Close event; reason goes in the Terminate-Request's data.
+// close is the Close event; reason goes in the Terminate-Request's data,
+// cut so that the packet fits any MRU.
 func (f *fsm) close(reason string) {
+	if len(reason) > maxTermData {
+		reason = reason[:maxTermData]
+	}
 	f.termData = append(f.termData[:0], reason...)
 	f.event(evClose)
 }

@@ -152,7 +152,7 @@ type Config struct {
 	Timing Timing
 
 	// OnPacket receives IPv4 packets once IPCP is open, and packets of
-	// any protocol AcceptProtocol accepts once LCP is open. It runs on the
+	// any protocol AcceptProtocol accepts in the Network phase. It runs on the
 	// session's goroutine; b is valid only during the call.
 	OnPacket func(proto Protocol, b []byte)
 	// AcceptProtocol lets the owner take protocols this stack does not
@@ -489,11 +489,11 @@ func (s *Session) snapshot() Status {
 		st.PeerMagic = s.lcp.his.magic
 	}
 	if s.cfg.Role == RoleServer {
-		st.LocalAddr = s.ipcp.localAddr()
+		// The server's addresses are the assigned ones.
+		st.LocalAddr = netipAddr(s.ipcp.local)
 		st.PeerAddr = netipAddr(s.ipcp.remote)
-		if s.ipcp.f.state != StateOpened {
-			st.PeerAddr = s.ipcp.peerAddr()
-		}
+		st.PrimaryDNS = netipAddr(s.ipcp.dns1)
+		st.SecondaryDNS = netipAddr(s.ipcp.dns2)
 	}
 	return st
 }
@@ -588,7 +588,11 @@ func (s *Session) abort(err error) {
 	s.setReason(err)
 	if s.lcp.f.state == StateOpened {
 		s.lcp.f.id++
-		s.sendControl(ProtoLCP, CodeTerminateRequest, s.lcp.f.id, []byte(err.Error()))
+		text := err.Error()
+		if len(text) > maxTermData {
+			text = text[:maxTermData]
+		}
+		s.sendControl(ProtoLCP, CodeTerminateRequest, s.lcp.f.id, []byte(text))
 	}
 	s.finish()
 }
@@ -1001,8 +1005,8 @@ func (s *Session) protocolRejected(proto Protocol) {
 	s.log.Debug("peer rejected protocol", "proto", proto.String())
 	switch proto {
 	case ProtoIPCP:
-		s.setReason(fmt.Errorf("%w: peer rejected IPCP", ErrNegotiation))
 		if s.ipcp.f.state >= StateClosed {
+			s.setReason(fmt.Errorf("%w: peer rejected IPCP", ErrNegotiation))
 			s.ipcp.f.event(evRXJMinus)
 		}
 	case ProtoPAP, ProtoCHAP:
