@@ -38,6 +38,14 @@ func (m Method) String() string {
 	return fmt.Sprintf("method-%d", uint8(m))
 }
 
+// topic is the RouterOS log topic of the method: pap or chap.
+func (m Method) topic() string {
+	if m == PAP {
+		return "pap"
+	}
+	return "chap"
+}
+
 // chapAlgorithm is the Algorithm octet of the LCP Authentication-Protocol
 // option for a CHAP method (RFC 1994 §3, RFC 2433 §2, RFC 2759 §2).
 func (m Method) chapAlgorithm() uint8 {

@@ -38,7 +38,7 @@ func (s *Session) authInput(proto Protocol, p Packet) {
 // sendMarshaled sends a PAP or CHAP packet.
 func (s *Session) sendMarshaled(proto Protocol, n int, marshal func([]byte) (int, error)) []byte {
 	if n > s.mtu() {
-		s.log.Warn("authentication packet larger than the peer's MRU not sent", "proto", proto.String(), "len", n)
+		s.log.Warn("authentication packet larger than the peer's MRU not sent", "topic", topicOf(proto), "proto", proto.String(), "len", n)
 		return nil
 	}
 	if cap(s.txbuf) < n {
@@ -46,7 +46,7 @@ func (s *Session) sendMarshaled(proto Protocol, n int, marshal func([]byte) (int
 	}
 	b := s.txbuf[:n]
 	if _, err := marshal(b); err != nil {
-		s.log.Warn("cannot encode", "proto", proto.String(), "err", err)
+		s.log.Warn("cannot encode", "topic", topicOf(proto), "proto", proto.String(), "err", err)
 		return nil
 	}
 	s.send(proto, b)
@@ -172,7 +172,7 @@ func (a *authPeer) chap(p Packet) {
 	}
 	if len(resp.Value) != want {
 		a.s.malformed.Add(1)
-		a.s.log.Debug("CHAP response of the wrong size", "method", a.method.String(), "size", len(resp.Value))
+		a.s.log.Debug("CHAP response of the wrong size", "topic", "chap", "method", a.method.String(), "size", len(resp.Value))
 		return
 	}
 	r := AuthRequest{
@@ -251,14 +251,14 @@ func (a *authPeer) verdict(user string, res AuthResult) {
 			reason = "refused"
 		}
 		err := fmt.Errorf("%w: %s", ErrAuthFailed, reason)
-		s.log.Info("peer failed authentication", "user", user, "method", a.method.String(), "reason", reason)
+		s.log.Info("peer failed authentication", "topic", a.method.topic(), "user", user, "method", a.method.String(), "reason", reason)
 		s.emit(EventAuthFailed, err)
 		s.fail(err)
 		return
 	}
 	a.done = true
 	s.stopTimer(timerAuthPeer)
-	s.log.Info("peer authenticated", "user", user, "method", a.method.String())
+	s.log.Info("peer authenticated", "topic", a.method.topic(), "user", user, "method", a.method.String())
 	s.emit(EventAuthenticated, nil)
 	s.authDone()
 }
@@ -479,7 +479,7 @@ func (a *authSelf) succeeded(peer string) {
 	a.done = true
 	s.stopTimer(timerAuthSelf)
 	s.method = a.method
-	s.log.Info("authenticated to the peer", "method", a.method.String(), "peer", peer)
+	s.log.Info("authenticated to the peer", "topic", a.method.topic(), "method", a.method.String(), "peer", peer)
 	s.emit(EventAuthenticated, nil)
 	s.authDone()
 }
@@ -488,7 +488,7 @@ func (a *authSelf) failed(reason string) {
 	s := a.s
 	s.method = a.method
 	err := fmt.Errorf("%w: %s", ErrAuthFailed, reason)
-	s.log.Info("authentication to the peer failed", "method", a.method.String(), "reason", reason)
+	s.log.Info("authentication to the peer failed", "topic", a.method.topic(), "method", a.method.String(), "reason", reason)
 	s.emit(EventAuthFailed, err)
 	s.fail(err)
 }

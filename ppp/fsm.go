@@ -398,7 +398,7 @@ type fsmHost interface {
 	stopTimer(id timerID)
 	fail(err error)
 	debugOn() bool
-	debugf(format string, args ...any)
+	debugf(topic, format string, args ...any)
 }
 
 // fsm is one instance of the automaton.
@@ -448,7 +448,7 @@ func newFSM(name string, proto Protocol, timer timerID, t Timing, host fsmHost, 
 func (f *fsm) event(ev event) {
 	c := transitions[ev][f.state]
 	if !c.ok {
-		f.host.debugf("%s: %s cannot happen in %s; ignored", f.name, ev, f.state)
+		f.host.debugf(f.name, "%s cannot happen in %s; ignored", ev, f.state)
 		return
 	}
 	from := f.state
@@ -457,7 +457,7 @@ func (f *fsm) event(ev event) {
 		f.host.stopTimer(f.timer)
 	}
 	if f.host.debugOn() {
-		f.host.debugf("%s: %s in %s → %s %v", f.name, ev, from, c.next, actionList(c.acts))
+		f.host.debugf(f.name, "%s in %s → %s %v", ev, from, c.next, actionList(c.acts))
 	}
 	for _, a := range c.acts {
 		if a == actNone {
@@ -589,7 +589,7 @@ func (f *fsm) input(p Packet) {
 	switch p.Code() {
 	case CodeConfigureRequest:
 		if err := checkOptions(data); err != nil {
-			f.host.debugf("%s: malformed Configure-Request: %v", f.name, err)
+			f.host.debugf(f.name, "malformed Configure-Request: %v", err)
 			return
 		}
 		rejectNaks := f.failures >= f.timing.MaxFailure
@@ -602,7 +602,7 @@ func (f *fsm) input(p Packet) {
 	case CodeConfigureAck, CodeConfigureNak, CodeConfigureReject:
 		if f.state >= StateReqSent { // Req-Sent, Ack-Rcvd, Ack-Sent, Opened
 			if p.Identifier() != f.reqID || f.answered {
-				f.host.debugf("%s: %s id %d does not answer our request id %d; discarded", f.name, p.Code(), p.Identifier(), f.reqID)
+				f.host.debugf(f.name, "%s id %d does not answer our request id %d; discarded", p.Code(), p.Identifier(), f.reqID)
 				return
 			}
 			var err error
@@ -620,7 +620,7 @@ func (f *fsm) input(p Packet) {
 			}
 			if err != nil {
 				if errors.Is(err, errDiscard) {
-					f.host.debugf("%s: %s: %v", f.name, p.Code(), err)
+					f.host.debugf(f.name, "%s: %v", p.Code(), err)
 				} else {
 					f.host.fail(err)
 				}

@@ -174,7 +174,7 @@ func (r *fsmRecorder) startTimer(timerID, time.Duration) { r.timers = 1 }
 func (r *fsmRecorder) stopTimer(timerID)                 { r.timers = 0 }
 func (r *fsmRecorder) fail(err error)                    { r.fails = append(r.fails, err) }
 func (r *fsmRecorder) debugOn() bool                     { return false }
-func (r *fsmRecorder) debugf(string, ...any)             {}
+func (r *fsmRecorder) debugf(string, string, ...any)     {}
 
 func (r *fsmRecorder) reset()                        { r.log = append(r.log, "reset") }
 func (r *fsmRecorder) appendRequest(b []byte) []byte { return appendOption16(b, 1, 1500) }

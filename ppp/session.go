@@ -165,7 +165,10 @@ type Config struct {
 	OnEvent func(Event)
 
 	// Clock, Rand and Logger default to real time, crypto/rand and a
-	// logger that discards.
+	// logger that discards. Every log record has a "topic" attribute,
+	// RouterOS's: ppp, lcp, pap, chap or ipcp; packet traces (pppd
+	// style, "send LCP Configure-Request id=1 <mru 1480> <magic …>") are
+	// at debug level, phase changes and results at info.
 	Clock  Clock
 	Rand   io.Reader
 	Logger *slog.Logger
@@ -518,7 +521,7 @@ func (s *Session) setPhase(p Phase) {
 		return
 	}
 	s.phase = p
-	s.log.Debug("phase", "phase", p.String())
+	s.log.Debug("phase "+p.String(), "topic", "ppp")
 	s.emit(EventPhase, nil)
 }
 
@@ -610,7 +613,7 @@ func (s *Session) finish() {
 		s.reason = ErrClosed
 	}
 	s.phase = PhaseDead
-	s.log.Info("session ended", "reason", s.reason.Error())
+	s.log.Info("session ended", "topic", "ppp", "reason", s.reason.Error())
 	s.emit(EventDead, s.reason)
 	close(s.done)
 }
@@ -801,7 +804,7 @@ func (s *Session) receive(proto Protocol, b []byte) {
 			return
 		}
 		s.rejected.Add(1)
-		s.log.Debug("protocol rejected", "proto", proto.String())
+		s.log.Debug("protocol rejected", "topic", "lcp", "proto", proto.String())
 		s.lcp.sendProtocolReject(proto, b)
 	}
 }
@@ -810,11 +813,11 @@ func (s *Session) parse(proto Protocol, b []byte) (Packet, bool) {
 	p, err := ParsePacket(b)
 	if err != nil {
 		s.malformed.Add(1)
-		s.log.Debug("malformed packet", "proto", proto.String(), "err", err, "len", len(b))
+		s.log.Debug("malformed packet", "topic", topicOf(proto), "proto", proto.String(), "err", err, "len", len(b))
 		return nil, false
 	}
 	if s.debugOn() {
-		s.log.Debug("recv " + describe(proto, p))
+		s.log.Debug("recv "+describe(proto, p), "topic", topicOf(proto))
 	}
 	return p, true
 }
@@ -822,7 +825,7 @@ func (s *Session) parse(proto Protocol, b []byte) (Packet, bool) {
 func (s *Session) discard(proto Protocol, why string) {
 	s.discarded.Add(1)
 	if s.debugOn() {
-		s.log.Debug("discarded", "proto", proto.String(), "why", why)
+		s.log.Debug("discarded", "topic", topicOf(proto), "proto", proto.String(), "why", why)
 	}
 }
 
@@ -838,7 +841,7 @@ func (s *Session) sendControl(p Protocol, code Code, id uint8, data []byte) {
 			p == ProtoIPCP && code == CodeCodeReject:
 			data = data[:max]
 		default:
-			s.log.Warn("packet larger than the peer's MRU not sent", "proto", p.String(), "code", code.String(), "len", HeaderLen+len(data))
+			s.log.Warn("packet larger than the peer's MRU not sent", "topic", topicOf(p), "proto", p.String(), "code", code.String(), "len", HeaderLen+len(data))
 			return
 		}
 	}
@@ -849,20 +852,35 @@ func (s *Session) sendControl(p Protocol, code Code, id uint8, data []byte) {
 func (s *Session) send(p Protocol, b []byte) {
 	if s.debugOn() {
 		if pkt, err := ParsePacket(b); err == nil {
-			s.log.Debug("send " + describe(p, pkt))
+			s.log.Debug("send "+describe(p, pkt), "topic", topicOf(p))
 		}
 	}
 	if err := s.tx.SendPPP(p, b); err != nil {
-		s.log.Debug("send failed", "proto", p.String(), "err", err)
+		s.log.Debug("send failed", "topic", topicOf(p), "proto", p.String(), "err", err)
 	}
 }
 
 func (s *Session) debugOn() bool { return s.log.Enabled(context.Background(), slog.LevelDebug) }
 
-func (s *Session) debugf(format string, args ...any) {
+func (s *Session) debugf(topic, format string, args ...any) {
 	if s.debugOn() {
-		s.log.Debug(fmt.Sprintf(format, args...))
+		s.log.Debug(fmt.Sprintf(format, args...), "topic", topic)
 	}
+}
+
+// topicOf is the RouterOS log topic of a protocol's messages.
+func topicOf(p Protocol) string {
+	switch p {
+	case ProtoLCP:
+		return "lcp"
+	case ProtoPAP:
+		return "pap"
+	case ProtoCHAP:
+		return "chap"
+	case ProtoIPCP:
+		return "ipcp"
+	}
+	return "ppp"
 }
 
 // describe renders a control packet for the debug log, pppd style:
@@ -880,7 +898,7 @@ func describe(p Protocol, pkt Packet) string {
 // Layer callbacks.
 
 func (s *Session) lcpUp() {
-	s.log.Info("LCP opened", "mtu", s.mtu(), "mru", s.snapshot().MRU)
+	s.log.Info("LCP opened", "topic", "lcp", "mtu", s.mtu(), "mru", s.snapshot().MRU)
 	s.startKeepalive()
 	peerAuth, selfAuth := s.lcp.got.auth, s.lcp.his.auth
 	if peerAuth == MethodNone && selfAuth == MethodNone {
@@ -980,7 +998,7 @@ func (s *Session) ipcpUp() {
 	}
 	s.upSince = s.clock.Now()
 	st := s.snapshot()
-	s.log.Info("IPCP opened", "local", st.LocalAddr, "remote", st.PeerAddr)
+	s.log.Info("IPCP opened", "topic", "ipcp", "local", st.LocalAddr, "remote", st.PeerAddr)
 	s.emit(EventUp, nil)
 }
 
@@ -1002,7 +1020,7 @@ func (s *Session) ipcpFinished(why error) {
 // protocolRejected is told of a Protocol-Reject (RFC 1661 §5.7): stop
 // sending that protocol. Without IPCP or authentication there is no link.
 func (s *Session) protocolRejected(proto Protocol) {
-	s.log.Debug("peer rejected protocol", "proto", proto.String())
+	s.log.Debug("peer rejected protocol", "topic", "lcp", "proto", proto.String())
 	switch proto {
 	case ProtoIPCP:
 		if s.ipcp.f.state >= StateClosed {
