@@ -53,6 +53,12 @@ func (s *Session) sendMarshaled(proto Protocol, n int, marshal func([]byte) (int
 	return b
 }
 
+// The texts an authenticator sends when the Authenticator gives none.
+const (
+	msgGranted = "Access granted"
+	msgFailed  = "Authentication failed"
+)
+
 // authPeer: we are the authenticator.
 type authPeer struct {
 	s      *Session
@@ -140,10 +146,13 @@ func (a *authPeer) pap(p Packet) {
 	r := AuthRequest{Method: PAP, User: string(req.PeerID), Password: string(req.Password)}
 	res := a.s.cfg.Authenticator.Authenticate(&r)
 	reply := PAPPacket{Code: PAPAuthNak, ID: req.ID, Message: []byte(res.Message)}
-	if res.OK {
+	switch {
+	case res.OK && res.Message == "":
+		reply.Code, reply.Message = PAPAuthAck, []byte(msgGranted)
+	case res.OK:
 		reply.Code = PAPAuthAck
-	} else if res.Message == "" {
-		reply.Message = []byte("Authentication failed")
+	case res.Message == "":
+		reply.Message = []byte(msgFailed)
 	}
 	if len(reply.Message) > 255 {
 		reply.Message = reply.Message[:255]
@@ -192,9 +201,11 @@ func (a *authPeer) chap(p Packet) {
 		}
 		msg := res.Message
 		if msg == "" {
-			msg = "Access granted"
+			msg = msgGranted
 		}
 		reply.Message = []byte(res.AuthenticatorResponse + " M=" + msg)
+	case res.OK && res.Message == "":
+		reply.Message = []byte(msgGranted)
 	case res.OK:
 		reply.Message = []byte(res.Message)
 	}
@@ -202,7 +213,7 @@ func (a *authPeer) chap(p Packet) {
 		reply.Code = CHAPFailure
 		msg := res.Message
 		if msg == "" {
-			msg = "Authentication failed"
+			msg = msgFailed
 		}
 		switch a.method {
 		case CHAP:
