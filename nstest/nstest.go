@@ -1,0 +1,230 @@
+// Package nstest gives tests a private network: two network namespaces
+// joined by a veth pair (SPEC §6: "ether3" on the access concentrator's
+// side, "ether2" on the client's), and rosh processes running in them,
+// driven through their standard input the way a script would drive them.
+// Everything is created with unique names and removed at cleanup, whether
+// the test passed or not; no host interface is touched.
+package nstest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var serial atomic.Int32
+
+// Pair is two namespaces joined by a veth pair.
+type Pair struct {
+	// AC and Client are the namespaces' names.
+	AC, Client string
+	// ACIf and ClientIf are the veth ends: ether3 and ether2.
+	ACIf, ClientIf string
+}
+
+// Run runs a command and fails the test if it fails.
+func Run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// NewPair makes the two namespaces and the veth pair between them, with
+// loopback up in both. It needs root.
+func NewPair(t testing.TB) *Pair {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("this test needs root: it makes network namespaces")
+	}
+	id := fmt.Sprintf("rn%d%d", os.Getpid()%100000, serial.Add(1))
+	p := &Pair{AC: id + "a", Client: id + "c", ACIf: "ether3", ClientIf: "ether2"}
+	for _, ns := range []string{p.AC, p.Client} {
+		Run(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+		Run(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	}
+	// Made inside the AC's namespace with the peer put straight into the
+	// client's: the pair never exists in the host's namespace.
+	Run(t, "ip", "-n", p.AC, "link", "add", p.ACIf, "type", "veth", "peer", "name", p.ClientIf, "netns", p.Client)
+	Run(t, "ip", "-n", p.AC, "link", "set", p.ACIf, "up")
+	Run(t, "ip", "-n", p.Client, "link", "set", p.ClientIf, "up")
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := exec.Command("ip", "-n", p.Client, "-br", "link", "show", p.ClientIf).Output()
+		if strings.Contains(string(out), "LOWER_UP") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return p
+}
+
+// Exec returns a command running in namespace ns.
+func Exec(ns string, name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", ns, name}, args...)...)
+}
+
+// Output collects a process's output for WaitFor.
+type Output struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	cond chan struct{}
+}
+
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n, err := o.buf.Write(p)
+	if o.cond != nil {
+		close(o.cond)
+		o.cond = nil
+	}
+	return n, err
+}
+
+// String returns everything written so far.
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// Len is how much has been written: a mark for WaitFor.
+func (o *Output) Len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Len()
+}
+
+// waitChange returns a channel closed at the next write.
+func (o *Output) waitChange() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cond == nil {
+		o.cond = make(chan struct{})
+	}
+	return o.cond
+}
+
+// Rosh is a rosh process in a namespace, driven through its stdin.
+type Rosh struct {
+	t   testing.TB
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	Out *Output
+	// Config is the configuration file it uses.
+	Config string
+	exited chan struct{}
+	err    error
+}
+
+// StartRosh starts bin in namespace ns with a configuration file in a
+// temporary directory, plus extra arguments.
+func StartRosh(t testing.TB, bin, ns string, args ...string) *Rosh {
+	t.Helper()
+	cfg := fmt.Sprintf("%s/config.rsc", t.TempDir())
+	r := &Rosh{t: t, Out: &Output{}, Config: cfg, exited: make(chan struct{})}
+	r.cmd = Exec(ns, bin, append([]string{"--config", cfg}, args...)...)
+	r.cmd.Stdout, r.cmd.Stderr = r.Out, r.Out
+	var err error
+	if r.in, err = r.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.err = r.cmd.Wait(); close(r.exited) }()
+	t.Cleanup(func() {
+		r.in.Close()
+		select {
+		case <-r.exited:
+		case <-time.After(15 * time.Second):
+			r.cmd.Process.Kill()
+			<-r.exited
+		}
+		if t.Failed() {
+			t.Logf("rosh in %s wrote:\n%s", ns, r.Out.String())
+		}
+	})
+	return r
+}
+
+// Send writes console lines.
+func (r *Rosh) Send(lines ...string) {
+	for _, l := range lines {
+		if _, err := io.WriteString(r.in, l+"\n"); err != nil {
+			r.t.Fatalf("writing %q to rosh: %v", l, err)
+		}
+	}
+}
+
+// WaitFor waits until the output written after mark contains want, and
+// returns that output.
+func (r *Rosh) WaitFor(mark int, want string, timeout time.Duration) string {
+	r.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		ch := r.Out.waitChange()
+		if s := r.Out.String(); len(s) >= mark && strings.Contains(s[mark:], want) {
+			return s[mark:]
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			r.t.Fatalf("timed out after %v waiting for %q; output since mark:\n%s", timeout, want, r.Out.String()[mark:])
+		case <-r.exited:
+			r.t.Fatalf("rosh exited (%v) while waiting for %q; output:\n%s", r.err, want, r.Out.String())
+		}
+	}
+}
+
+// Poll sends line every interval until the output it produces contains
+// want; it returns that output.
+func (r *Rosh) Poll(line, want string, timeout time.Duration) string {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		mark := r.Out.Len()
+		r.Send(line)
+		time.Sleep(200 * time.Millisecond)
+		if s := r.Out.String()[mark:]; strings.Contains(s, want) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%q never printed %q within %v; last output:\n%s", line, want, timeout, r.Out.String()[mark:])
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// Quit ends rosh with /quit and waits for it.
+func (r *Rosh) Quit() error {
+	r.Send("/quit")
+	r.in.Close()
+	select {
+	case <-r.exited:
+		return r.err
+	case <-time.After(20 * time.Second):
+		return fmt.Errorf("rosh did not quit")
+	}
+}
+
+// Signal sends sig to rosh (SIGSTOP to freeze it, SIGKILL …). The process
+// is `ip netns exec`, which execs rosh, so the pid is rosh's.
+func (r *Rosh) Signal(sig syscall.Signal) {
+	r.cmd.Process.Signal(sig)
+}
+
+// Exited is closed when the process has ended.
+func (r *Rosh) Exited() <-chan struct{} { return r.exited }
