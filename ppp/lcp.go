@@ -3,6 +3,8 @@ package ppp
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // The Link Control Protocol (RFC 1661 §5–6) on top of the automaton.
@@ -47,7 +49,7 @@ type lcp struct {
 	lastNakMagic uint32    // magic we last suggested in a Configure-Nak
 	loops        int       // signs of a looped-back link
 	everOpened   bool
-	nakedAuth    string // the method the peer asked for that we do not allow
+	nakedAuth    []string // methods the peer asked for that we do not allow
 	echoID       uint8
 
 	nak, rej, scratch []byte
@@ -132,7 +134,9 @@ func (l *lcp) checkRequest(req, out []byte, rejectNaks bool) (Code, []byte) {
 			}
 			// RFC 1661 §6.2: a Nak names the protocol we would use;
 			// ours is the strongest we allow.
-			l.nakedAuth = authOptionString(d)
+			if name := authOptionString(d); !slices.Contains(l.nakedAuth, name) && len(l.nakedAuth) < 8 {
+				l.nakedAuth = append(l.nakedAuth, name)
+			}
 			nakWith(func(b []byte) []byte { return appendAuthOption(b, allow.Strongest()) })
 		case t == LCPOptMagic && len(d) == 4:
 			v := binary.BigEndian.Uint32(d)
@@ -250,6 +254,9 @@ func rejectMatchesRequest(rejected, req []byte) error {
 	}
 	return nil
 }
+
+// askedAuth lists the methods the peer asked for that we refused.
+func (l *lcp) askedAuth() string { return strings.Join(l.nakedAuth, ",") }
 
 func (l *lcp) up() {
 	l.everOpened = true

@@ -927,8 +927,8 @@ func (s *Session) lcpDown() {
 }
 
 func (s *Session) lcpFinished(why error) {
-	if s.reason == nil && !s.lcp.everOpened && s.lcp.nakedAuth != "" {
-		s.reason = fmt.Errorf("%w: peer asked for %s, we allow %s", ErrNoCommonAuth, s.lcp.nakedAuth, s.cfg.Allow)
+	if s.reason == nil && !s.lcp.everOpened && len(s.lcp.nakedAuth) > 0 {
+		s.reason = fmt.Errorf("%w: peer asked for %s; we allow %s", ErrNoCommonAuth, s.lcp.askedAuth(), s.cfg.Allow)
 	}
 	s.setReason(s.peerTerm)
 	s.setReason(why)

@@ -105,6 +105,12 @@ func TestAuthMatrix(t *testing.T) {
 					if !errors.Is(c.Err, ppp.ErrNoCommonAuth) || !errors.Is(s.Err, ppp.ErrNoCommonAuth) {
 						t.Errorf("errors: client %v; server %v", c.Err, s.Err)
 					}
+					// The client names every method it was asked for.
+					wantC := fmt.Sprintf("no common authentication method: peer asked for %s; we allow %s", strings.Join(names(require), ","), allow)
+					wantS := fmt.Sprintf("no common authentication method: peer refused all allowed methods (%s); it asked for %s", require, allow.Strongest())
+					if c.Err.Error() != wantC || s.Err.Error() != wantS {
+						t.Errorf("reasons:\n client %q, want %q\n server %q, want %q", c.Err, wantC, s.Err, wantS)
+					}
 					if k := n.count(true, ppp.ProtoPAP, ppp.PAPAuthRequest) + n.count(false, ppp.ProtoCHAP, ppp.CHAPChallenge); k != 0 {
 						t.Errorf("%d authentication packets with no common method", k)
 					}
@@ -125,6 +131,15 @@ func TestAuthMatrix(t *testing.T) {
 			})
 		}
 	}
+}
+
+// names lists a set's methods strongest first.
+func names(s ppp.MethodSet) []string {
+	var l []string
+	for _, m := range s.List() {
+		l = append(l, m.String())
+	}
+	return l
 }
 
 // TestWrongPassword fails each method with a wrong password, and an unknown
