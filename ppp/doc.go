@@ -7,24 +7,31 @@
 // # Wiring a session
 //
 // The owner — for rosh, the PPPoE client or access concentrator — creates
-// one Session per PPPoE session once discovery is done, hands it a Sender
-// that wraps PPP packets in PPPoE session frames, and runs it on a goroutine
-// of its own:
+// one Session per PPPoE session once discovery is done and runs it on a
+// goroutine of its own. A rosh/pppoe Session is a FrameLink, so the PPP
+// session reads its frames and watches its end directly:
 //
-//	s, err := ppp.New(ppp.Config{
-//		Role:      ppp.RoleClient,
-//		User:      "MT-User",
-//		Password:  "StrongPass",
-//		Allow:     ppp.AllMethods,     // pppoe-client allow=
-//		MRU:       1460, MTU: 1460,    // max-mru, max-mtu
-//		Keepalive: 10 * time.Second,   // keepalive-timeout
-//		RequestDNS: true,              // use-peer-dns
-//		OnPacket: func(p ppp.Protocol, b []byte) { tun.Write(b) },
-//		OnEvent:  func(e ppp.Event) { /* status, monitor, log */ },
-//	}, ppp.SenderFunc(func(p ppp.Protocol, b []byte) error {
-//		return pppoeSession.WritePPP(uint16(p), b)
-//	}))
-//	go func() { reason := s.Run(ctx); /* send PADT, release, redial */ }()
+//	s, err := ppp.NewOnLink(ppp.Config{
+//		Role:       ppp.RoleClient,
+//		User:       "MT-User",
+//		Password:   "StrongPass",
+//		Allow:      ppp.AllMethods,   // pppoe-client allow=
+//		MRU:        1460,             // max-mru, at most pppoeSession.MaxMRU()
+//		MTU:        1460,             // max-mtu
+//		Keepalive:  10 * time.Second, // keepalive-timeout
+//		RequestDNS: true,             // use-peer-dns
+//		OnPacket:   func(p ppp.Protocol, b []byte) { tun.Write(b) },
+//		OnEvent:    func(e ppp.Event) { /* status, monitor, log */ },
+//	}, pppoeSession)
+//	go func() {
+//		reason := s.Run(ctx)
+//		pppoeSession.Close() // PADT, unless the peer's PADT ended it
+//		// release, log reason, redial
+//	}()
+//
+// Any other transport gives New a Sender and feeds every received PPP
+// packet to s.Input(proto, payload), and a transport's end to
+// s.LowerDown(reason). An administrative disconnect is s.Close(reason).
 //
 // A server-role session sets Role: ppp.RoleServer, Name (the identity put
 // in CHAP challenges), Require (the server's `authentication`), an
@@ -34,14 +41,12 @@
 // the DNS servers to offer; the owner allocates from its pools there and
 // releases when the session ends.
 //
-// Every PPP packet received on the PPPoE session goes to s.Input(proto,
-// payload); a PADT to s.LowerDown(reason); an administrative disconnect to
-// s.Close(reason). IPv4 packets from the peer arrive on OnPacket once IPCP
-// is open; IPv4 packets to the peer are sent by the owner directly with
-// protocol ProtoIPv4 once EventUp arrived, within Status().MTU. OnEvent
-// hears of phases, authentication, IPCP up and down, and the end, whose
-// error wraps one of the Err* kinds (ErrAuthFailed, ErrKeepalive, …) with a
-// reason fit for the log and `monitor`.
+// IPv4 packets from the peer arrive on OnPacket once IPCP is open; IPv4
+// packets to the peer are the owner's to send (protocol ProtoIPv4, within
+// Status().MTU) once EventUp arrived. OnEvent hears of phases,
+// authentication, IPCP up and down, and the end, whose error wraps one of
+// the Err* kinds (ErrAuthFailed, ErrKeepalive, …) with a reason fit for
+// the log and `monitor`.
 //
 // Nothing here knows PPPoE. What RFC 2516 §7 requires of PPP over it —
 // no ACCM, ACFC or PFC — is what LCP does anyway: those options are

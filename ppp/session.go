@@ -42,11 +42,16 @@ type Session struct {
 	log   *slog.Logger
 	mru   int // our MRU, from Config.MRU
 
-	in     chan inbound
-	timerc chan timerEvent
-	cmd    chan command
-	done   chan struct{}
-	ran    atomic.Bool
+	in chan inbound
+	// With NewOnLink, the transport's frames and end, selected on
+	// directly; nil channels otherwise.
+	link     FrameLink
+	linkRecv <-chan []byte
+	linkDone <-chan struct{}
+	timerc   chan timerEvent
+	cmd      chan command
+	done     chan struct{}
+	ran      atomic.Bool
 
 	// Counters, kept with atomics because Input runs on the owner's
 	// goroutine; they are not protocol state.
@@ -78,6 +83,36 @@ type Session struct {
 // goroutine; b is valid only during the call.
 type Sender interface {
 	SendPPP(proto Protocol, b []byte) error
+}
+
+// FrameLink is a transport that carries whole PPP frames — the Protocol
+// field, then the Information field (RFC 1661 §2) — and hands received ones
+// over on a channel. A rosh/pppoe Session is one (RFC 2516 §4: the PPPoE
+// payload is exactly that). A session made with NewOnLink selects on Recv
+// and Done itself, so no goroutine has to pump frames into Input.
+type FrameLink interface {
+	// Recv delivers received frames; each goes back with Recycle.
+	Recv() <-chan []byte
+	Recycle(frame []byte)
+	// WritePPP sends one frame; the session calls it on its goroutine
+	// and does not keep frame.
+	WritePPP(frame []byte) error
+	// Done is closed when the transport is gone (PADT, link down). If
+	// the FrameLink also has an Err() error method, its answer becomes
+	// the session's reason.
+	Done() <-chan struct{}
+}
+
+// frameSender sends through a FrameLink: the Protocol field, then the
+// packet.
+type frameSender struct {
+	l   FrameLink
+	buf []byte
+}
+
+func (f *frameSender) SendPPP(p Protocol, b []byte) error {
+	f.buf = append(append(f.buf[:0], byte(p>>8), byte(p)), b...)
+	return f.l.WritePPP(f.buf)
 }
 
 // SenderFunc adapts a function to Sender.
@@ -355,6 +390,21 @@ func New(cfg Config, tx Sender) (*Session, error) {
 	return s, nil
 }
 
+// NewOnLink returns a session that runs over l: its Run reads l's frames
+// and ends when l does (ErrLowerDown, with l's reason), with no other
+// goroutine involved. Input still works alongside.
+func NewOnLink(cfg Config, l FrameLink) (*Session, error) {
+	if l == nil {
+		return nil, fmt.Errorf("%w: nil FrameLink", ErrConfig)
+	}
+	s, err := New(cfg, &frameSender{l: l, buf: make([]byte, 0, 1600)})
+	if err != nil {
+		return nil, err
+	}
+	s.link, s.linkRecv, s.linkDone = l, l.Recv(), l.Done()
+	return s, nil
+}
+
 // ErrRunning is returned by a second call to Run.
 var ErrRunning = errors.New("ppp: session already run")
 
@@ -374,6 +424,10 @@ func (s *Session) Run(ctx context.Context) error {
 			s.abort(fmt.Errorf("%w: %v", ErrClosed, context.Cause(ctx)))
 		case in := <-s.in:
 			s.handleInbound(in)
+		case f := <-s.linkRecv:
+			s.handleFrame(f)
+		case <-s.linkDone:
+			s.linkGone()
 		case ev := <-s.timerc:
 			s.onTimer(ev)
 		case c := <-s.cmd:
@@ -393,6 +447,15 @@ func (s *Session) poll() bool {
 	select {
 	case in := <-s.in:
 		s.handleInbound(in)
+		return true
+	case f := <-s.linkRecv:
+		s.handleFrame(f)
+		return true
+	default:
+	}
+	select {
+	case <-s.linkDone:
+		s.linkGone()
 		return true
 	default:
 	}
@@ -742,6 +805,37 @@ func (s *Session) keepalive() {
 func (s *Session) handleInbound(in inbound) {
 	s.receive(in.proto, *in.buf)
 	bufPool.Put(in.buf)
+}
+
+// handleFrame takes a frame from the FrameLink apart: a two-octet Protocol
+// field, or one octet if the peer compresses it anyway (RFC 1661 §6.5:
+// an odd first octet); Protocol values are odd, with an even high octet
+// (§2).
+func (s *Session) handleFrame(f []byte) {
+	defer s.link.Recycle(f)
+	switch {
+	case len(f) >= 1 && f[0]&1 == 1:
+		s.receive(Protocol(f[0]), f[1:])
+	case len(f) >= 2 && f[1]&1 == 1:
+		s.receive(Protocol(f[0])<<8|Protocol(f[1]), f[2:])
+	default:
+		s.malformed.Add(1)
+		s.log.Debug("frame without a valid Protocol field", "topic", "ppp", "len", len(f))
+	}
+}
+
+// linkGone is the FrameLink's end: the lower layer is down (RFC 1661 §4.3
+// Down), and with it the session.
+func (s *Session) linkGone() {
+	err := ErrLowerDown
+	if e, ok := s.link.(interface{ Err() error }); ok && e.Err() != nil {
+		err = fmt.Errorf("%w: %v", ErrLowerDown, e.Err())
+	}
+	s.setReason(err)
+	if s.lcp.f.state > StateStarting {
+		s.lcp.f.down()
+	}
+	s.finish()
 }
 
 // receive dispatches one packet by protocol and phase (RFC 1661 §3.4–3.5:

@@ -802,3 +802,82 @@ func TestCaptureDecodes(t *testing.T) {
 		t.Logf("\n%s", summary)
 	}
 }
+
+// frameLink is an in-memory ppp.FrameLink: frames written on one end come
+// out of the other's Recv.
+type frameLink struct {
+	recv chan []byte
+	done chan struct{}
+	peer *frameLink
+	err  error
+}
+
+func framePipe() (a, b *frameLink) {
+	a = &frameLink{recv: make(chan []byte, 64), done: make(chan struct{})}
+	b = &frameLink{recv: make(chan []byte, 64), done: make(chan struct{})}
+	a.peer, b.peer = b, a
+	return a, b
+}
+
+func (l *frameLink) Recv() <-chan []byte   { return l.recv }
+func (l *frameLink) Recycle([]byte)        {}
+func (l *frameLink) Done() <-chan struct{} { return l.done }
+func (l *frameLink) Err() error            { return l.err }
+func (l *frameLink) WritePPP(f []byte) error {
+	select {
+	case l.peer.recv <- append([]byte(nil), f...):
+	default:
+	}
+	return nil
+}
+
+// TestFrameLink runs both ends over FrameLinks, as over PPPoE sessions:
+// frames carry their Protocol field, a compressed one is understood, a
+// frame without one is counted, and the transport's end ends the session
+// with its reason.
+func TestFrameLink(t *testing.T) {
+	clk := ppptest.NewManualClock()
+	la, lb := framePipe()
+	var data [][]byte
+	cc, sc := clientConfig(0), serverConfig(ppp.AllMethods)
+	cc.Clock, sc.Clock = clk, clk
+	cc.OnPacket = func(p ppp.Protocol, b []byte) { data = append(data, append([]byte(nil), b...)) }
+	client, err := ppp.NewOnLink(cc, la)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := ppp.NewOnLink(sc, lb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle := func() {
+		for client.Poll() || server.Poll() {
+		}
+	}
+	client.Start()
+	server.Start()
+	settle()
+	if st := client.Status(); st.IPCP != ppp.StateOpened || st.LocalAddr != clientAddr {
+		t.Fatalf("client not up: %+v", st)
+	}
+	la.recv <- []byte{0x00, 0x21, 0x45, 0x00} // IPv4, full Protocol field
+	la.recv <- []byte{0x21, 0x45, 0x00}       // IPv4, compressed (RFC 1661 §6.5)
+	la.recv <- []byte{0x00, 0x20, 0x45}       // an even Protocol: malformed
+	la.recv <- []byte{0x00}                   // too short
+	settle()
+	if len(data) != 2 || !bytes.Equal(data[0], []byte{0x45, 0x00}) || !bytes.Equal(data[1], []byte{0x45, 0x00}) {
+		t.Errorf("data %x", data)
+	}
+	if m := client.Status().Malformed; m != 2 {
+		t.Errorf("malformed %d, want 2", m)
+	}
+	lb.err = errors.New("PADT received")
+	close(lb.done)
+	settle()
+	if err := server.Status().Err; !dead(server) || !errors.Is(err, ppp.ErrLowerDown) || err.Error() != "lower layer down: PADT received" {
+		t.Fatalf("server err %v", err)
+	}
+	if _, err := ppp.NewOnLink(cc, nil); !errors.Is(err, ppp.ErrConfig) {
+		t.Errorf("nil link: %v", err)
+	}
+}
