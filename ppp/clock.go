@@ -4,19 +4,21 @@ import "time"
 
 // Clock is where a session gets time from. Tests pass a manual clock (see
 // ppp/ppptest) so that a 30-second keepalive test takes microseconds; nil in
-// Config means real time.
+// Config means real time. The shape is rosh/pppoe's Clock: an owner that
+// drives both with one clock adapts it with a NewTimer that returns the
+// same timer.
 type Clock interface {
 	Now() time.Time
-	// AfterFunc calls f, on a goroutine of the clock's choosing, once d has
-	// passed. A session's f only posts an event to the session's loop.
-	AfterFunc(d time.Duration, f func()) Timer
+	NewTimer(d time.Duration) Timer
 }
 
-// Timer is a pending AfterFunc call.
+// Timer is the part of time.Timer a session uses: its channel is one of the
+// events the session's loop selects on. After Stop or Reset returns, no
+// tick from before is delivered (time.Timer's behaviour since Go 1.23).
 type Timer interface {
-	// Stop prevents the call if it has not happened yet and reports
-	// whether it did so.
+	C() <-chan time.Time
 	Stop() bool
+	Reset(d time.Duration) bool
 }
 
 // realClock is the wall clock.
@@ -24,4 +26,10 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) C() <-chan time.Time        { return r.t.C }
+func (r realTimer) Stop() bool                 { return r.t.Stop() }
+func (r realTimer) Reset(d time.Duration) bool { return r.t.Reset(d) }

@@ -198,11 +198,27 @@ func (n *testNet) settle() {
 	n.t.Fatal("sessions never settled")
 }
 
-// advance moves the clock in steps, letting the sessions act after each.
+// advance moves the clock in steps, letting the sessions act after each
+// and at every timer deadline on the way, so that ticks are handled in the
+// order they fall due.
 func (n *testNet) advance(d, step time.Duration) {
 	for elapsed := time.Duration(0); elapsed < d; elapsed += step {
-		n.clk.Advance(step)
-		n.settle()
+		stepClock(n.clk, step, n.settle)
+	}
+}
+
+// stepClock advances clk by d, calling settle at each timer deadline.
+func stepClock(clk *ppptest.ManualClock, d time.Duration, settle func()) {
+	for d > 0 {
+		next, ok := clk.NextDeadline()
+		if !ok || next > d {
+			clk.Advance(d)
+			settle()
+			return
+		}
+		clk.Advance(next)
+		settle()
+		d -= next
 	}
 }
 

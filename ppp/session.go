@@ -17,7 +17,7 @@ import (
 
 // A Session is one PPP link (RFC 1661): LCP, authentication in either
 // role, IPCP and keepalive, run by one goroutine — the one that calls Run —
-// which selects over received packets, timer events and the owner's
+// which selects over received packets, its timers' channels and the owner's
 // commands. Timers only post events to it; nothing else touches protocol
 // state.
 //
@@ -48,7 +48,6 @@ type Session struct {
 	link     FrameLink
 	linkRecv <-chan []byte
 	linkDone <-chan struct{}
-	timerc   chan timerEvent
 	cmd      chan command
 	done     chan struct{}
 	ran      atomic.Bool
@@ -304,21 +303,18 @@ const (
 	numTimers
 )
 
-type timerEvent struct {
-	id  timerID
-	gen uint32
-}
-
+// timerSlot is one of the session's timers, made on first use and Reset
+// after; armed says whether its tick is wanted.
 type timerSlot struct {
-	t   Timer
-	gen uint32
+	t     Timer
+	c     <-chan time.Time
+	armed bool
 }
 
-// Queue sizes: a burst of received packets, timer events, commands.
+// Queue sizes: a burst of received packets, commands.
 const (
-	inQueue    = 256
-	timerQueue = 2 * int(numTimers)
-	cmdQueue   = 8
+	inQueue  = 256
+	cmdQueue = 8
 )
 
 // bufPool holds the buffers Input copies packets into.
@@ -361,17 +357,16 @@ func New(cfg Config, tx Sender) (*Session, error) {
 	}
 	cfg.Timing = cfg.Timing.withDefaults()
 	s := &Session{
-		cfg:    cfg,
-		tx:     tx,
-		clock:  cfg.Clock,
-		rand:   cfg.Rand,
-		log:    cfg.Logger,
-		mru:    cfg.MRU,
-		in:     make(chan inbound, inQueue),
-		timerc: make(chan timerEvent, timerQueue),
-		cmd:    make(chan command, cmdQueue),
-		done:   make(chan struct{}),
-		txbuf:  make([]byte, 0, 1600),
+		cfg:   cfg,
+		tx:    tx,
+		clock: cfg.Clock,
+		rand:  cfg.Rand,
+		log:   cfg.Logger,
+		mru:   cfg.MRU,
+		in:    make(chan inbound, inQueue),
+		cmd:   make(chan command, cmdQueue),
+		done:  make(chan struct{}),
+		txbuf: make([]byte, 0, 1600),
 	}
 	if s.clock == nil {
 		s.clock = realClock{}
@@ -428,8 +423,16 @@ func (s *Session) Run(ctx context.Context) error {
 			s.handleFrame(f)
 		case <-s.linkDone:
 			s.linkGone()
-		case ev := <-s.timerc:
-			s.onTimer(ev)
+		case <-s.timers[timerLCP].c:
+			s.onTimer(timerLCP)
+		case <-s.timers[timerIPCP].c:
+			s.onTimer(timerIPCP)
+		case <-s.timers[timerAuthPeer].c:
+			s.onTimer(timerAuthPeer)
+		case <-s.timers[timerAuthSelf].c:
+			s.onTimer(timerAuthSelf)
+		case <-s.timers[timerKeepalive].c:
+			s.onTimer(timerKeepalive)
 		case c := <-s.cmd:
 			s.onCommand(c)
 		}
@@ -459,11 +462,13 @@ func (s *Session) poll() bool {
 		return true
 	default:
 	}
-	select {
-	case ev := <-s.timerc:
-		s.onTimer(ev)
-		return true
-	default:
+	for id := range s.timers {
+		select {
+		case <-s.timers[id].c:
+			s.onTimer(timerID(id))
+			return true
+		default:
+		}
 	}
 	select {
 	case c := <-s.cmd:
@@ -722,42 +727,35 @@ func (s *Session) newMagic() uint32 {
 	return mrand.Uint32() | 1
 }
 
-// Timers. Each start invalidates the slot's previous timer: an event from
-// it that was already posted is recognised by its generation and dropped.
+// Timers: one per slot, made on first use, Reset after. A tick that
+// arrives for a slot no longer armed is ignored.
 
 func (s *Session) startTimer(id timerID, d time.Duration) {
 	t := &s.timers[id]
-	if t.t != nil {
-		t.t.Stop()
+	if t.t == nil {
+		t.t = s.clock.NewTimer(d)
+		t.c = t.t.C()
+	} else {
+		t.t.Reset(d)
 	}
-	t.gen++
-	ev := timerEvent{id: id, gen: t.gen}
-	t.t = s.clock.AfterFunc(d, func() { s.postTimer(ev) })
+	t.armed = true
 }
 
 func (s *Session) stopTimer(id timerID) {
 	t := &s.timers[id]
-	t.gen++
 	if t.t != nil {
 		t.t.Stop()
-		t.t = nil
 	}
+	t.armed = false
 }
 
-func (s *Session) postTimer(ev timerEvent) {
-	select {
-	case s.timerc <- ev:
-	case <-s.done:
-	}
-}
-
-func (s *Session) onTimer(ev timerEvent) {
-	t := &s.timers[ev.id]
-	if ev.gen != t.gen {
+func (s *Session) onTimer(id timerID) {
+	t := &s.timers[id]
+	if !t.armed {
 		return
 	}
-	t.t = nil
-	switch ev.id {
+	t.armed = false
+	switch id {
 	case timerLCP:
 		s.lcp.f.timeout()
 	case timerIPCP:

@@ -2,7 +2,6 @@ package ppptest
 
 import (
 	"bytes"
-	"reflect"
 	"testing"
 	"time"
 
@@ -11,23 +10,43 @@ import (
 
 func TestManualClock(t *testing.T) {
 	c := NewManualClock()
-	var got []string
-	c.AfterFunc(2*time.Second, func() { got = append(got, "b") })
-	c.AfterFunc(time.Second, func() {
-		got = append(got, "a")
-		// Scheduled from a call, due within the same Advance.
-		c.AfterFunc(500*time.Millisecond, func() { got = append(got, "a+") })
-	})
-	stopped := c.AfterFunc(time.Second, func() { got = append(got, "never") })
+	a := c.NewTimer(time.Second)
+	b := c.NewTimer(2 * time.Second)
+	stopped := c.NewTimer(time.Second)
+	later := c.NewTimer(time.Hour)
 	if !stopped.Stop() || stopped.Stop() {
 		t.Fatal("Stop should report true once")
 	}
-	c.AfterFunc(time.Hour, func() { got = append(got, "later") })
-	c.Advance(2 * time.Second)
-	if want := []string{"a", "a+", "b"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("fired %v, want %v", got, want)
+	if d, ok := c.NextDeadline(); !ok || d != time.Second {
+		t.Fatalf("NextDeadline = %v, %v", d, ok)
 	}
-	if now := c.Now(); !now.Equal(Epoch.Add(2 * time.Second)) {
+	c.Advance(2 * time.Second)
+	for name, tm := range map[string]ppp.Timer{"a": a, "b": b} {
+		select {
+		case <-tm.C():
+		default:
+			t.Errorf("timer %s did not fire", name)
+		}
+	}
+	for name, tm := range map[string]ppp.Timer{"stopped": stopped, "later": later} {
+		select {
+		case <-tm.C():
+			t.Errorf("timer %s fired", name)
+		default:
+		}
+	}
+	// Reset after firing arms it again; Stop takes back an untaken tick.
+	a.Reset(time.Second)
+	c.Advance(time.Second)
+	if a.Stop() {
+		t.Error("Stop of a fired timer reported active")
+	}
+	select {
+	case <-a.C():
+		t.Error("tick after Stop")
+	default:
+	}
+	if now := c.Now(); !now.Equal(Epoch.Add(3 * time.Second)) {
 		t.Errorf("Now = %v", now)
 	}
 	if c.Pending() != 1 {
