@@ -33,4 +33,6 @@ var (
 	ErrLowerDown = errors.New("lower layer down")
 	// ErrConfig: the Config cannot work.
 	ErrConfig = errors.New("ppp: bad config")
+	// ErrRunning is returned by a second call to Run.
+	ErrRunning = errors.New("ppp: session already run")
 )

@@ -400,9 +400,6 @@ func NewOnLink(cfg Config, l FrameLink) (*Session, error) {
 	return s, nil
 }
 
-// ErrRunning is returned by a second call to Run.
-var ErrRunning = errors.New("ppp: session already run")
-
 // Run brings the link up and runs it until it ends, returning why (an
 // error wrapping one of the Err* kinds). The lower layer — the PPPoE
 // session — must be up: Run starts by sending LCP Configure-Requests.
