@@ -620,11 +620,18 @@ func (s *Session) onCommand(c command) {
 		} else {
 			s.setReason(fmt.Errorf("%w: %s", ErrLowerDown, c.reason))
 		}
-		if s.lcp.f.state > StateStarting {
-			s.lcp.f.down()
-		}
-		s.finish()
+		s.lowerDown()
 	}
+}
+
+// lowerDown is RFC 1661's Down event for LCP, and the session's end: with
+// no transport there is no one to terminate with.
+func (s *Session) lowerDown() {
+	if s.lcp.f.state > StateStarting {
+		s.setPhase(PhaseTerminate)
+		s.lcp.f.down()
+	}
+	s.finish()
 }
 
 // fail ends the session for err: LCP Close, which sends Terminate-Request
@@ -799,8 +806,13 @@ func (s *Session) keepalive() {
 
 func (s *Session) handleInbound(in inbound) {
 	s.receive(in.proto, *in.buf)
-	bufPool.Put(in.buf)
+	if cap(*in.buf) <= maxPooled {
+		bufPool.Put(in.buf)
+	}
 }
+
+// maxPooled keeps an odd giant packet's buffer out of the pool.
+const maxPooled = 4096
 
 // handleFrame takes a frame from the FrameLink apart: a two-octet Protocol
 // field, or one octet if the peer compresses it anyway (RFC 1661 §6.5:
@@ -827,10 +839,7 @@ func (s *Session) linkGone() {
 		err = fmt.Errorf("%w: %v", ErrLowerDown, e.Err())
 	}
 	s.setReason(err)
-	if s.lcp.f.state > StateStarting {
-		s.lcp.f.down()
-	}
-	s.finish()
+	s.lowerDown()
 }
 
 // receive dispatches one packet by protocol and phase (RFC 1661 §3.4–3.5:

@@ -563,10 +563,18 @@ func TestNoAddress(t *testing.T) {
 func TestLowerDown(t *testing.T) {
 	n := newNet(t, clientConfig(0), serverConfig(ppp.AllMethods))
 	n.up()
+	seen := len(n.cEvents)
 	n.client.LowerDown("PADT received")
 	n.settle()
 	if err := n.client.Status().Err; !dead(n.client) || !errors.Is(err, ppp.ErrLowerDown) || !strings.Contains(err.Error(), "PADT") {
 		t.Fatalf("err %v", err)
+	}
+	var kinds []string
+	for _, e := range n.cEvents[seen:] {
+		kinds = append(kinds, e.Kind.String()+":"+e.Status.Phase.String())
+	}
+	if got := strings.Join(kinds, " "); got != "phase:terminate down:terminate dead:dead" {
+		t.Errorf("events after PADT: %s", got)
 	}
 }
 
