@@ -283,3 +283,56 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// failingLink fails every read, like a pcap handle on a removed interface.
+type failingLink struct {
+	Link
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (f *failingLink) ReadFrame([]byte) (int, error) {
+	select {
+	case <-f.closed:
+		return 0, ErrClosed
+	default:
+		return 0, errors.New("the interface disappeared")
+	}
+}
+
+func (f *failingLink) Close() error {
+	f.once.Do(func() { close(f.closed) })
+	return nil
+}
+
+func TestPortGivesUpOnFailingLink(t *testing.T) {
+	a, b := Pipe()
+	defer b.Close()
+	fl := &failingLink{Link: a, closed: make(chan struct{})}
+	p := NewPort(fl)
+	var down, cancelledDown atomic.Int32
+	p.Subscribe(func([]byte) bool { return false }).OnDown(func() { down.Add(1) })
+	p.Subscribe(func([]byte) bool { return false }).OnDown(func() { cancelledDown.Add(1) }).Cancel()
+	select {
+	case <-p.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Port kept reading a failing link")
+	}
+	if p.Err() == nil || down.Load() != 1 || cancelledDown.Load() != 0 {
+		t.Errorf("Err %v, OnDown ran %d times, cancelled hook %d times", p.Err(), down.Load(), cancelledDown.Load())
+	}
+	if st := p.Stats(); st.ReadErrors != maxReadErrors {
+		t.Errorf("ReadErrors = %d, want %d", st.ReadErrors, maxReadErrors)
+	}
+	// Subscribing to a dead port reports it down at once.
+	p.Subscribe(func([]byte) bool { return false }).OnDown(func() { down.Add(1) })
+	if down.Load() != 2 {
+		t.Error("OnDown on a stopped port did not run")
+	}
+	if err := p.WriteFrame(frame(1, 2, 0x8863)); !errors.Is(err, ErrClosed) {
+		t.Errorf("WriteFrame on a dead port = %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -22,9 +22,11 @@ type Handler func(frame []byte) (accepted bool)
 type Port struct {
 	l      Link
 	subs   atomic.Pointer[[]*Subscription] // copy-on-write; the reader never locks
-	mu     sync.Mutex                      // serialises changes to subs
+	mu     sync.Mutex                      // serialises changes to subs, guards down and err
 	done   chan struct{}                   // closed when the reader returns
 	closed atomic.Bool
+	down   bool  // the reader has stopped and run the OnDown hooks
+	err    error // why the reader stopped, if not Close
 
 	unmatched  atomic.Uint64
 	readErrors atomic.Uint64
@@ -32,9 +34,15 @@ type Port struct {
 
 // Subscription is one Handler registered with a Port.
 type Subscription struct {
-	p *Port
-	h Handler
+	p      *Port
+	h      Handler
+	onDown func() // guarded by p.mu
 }
+
+// maxReadErrors is how many ReadFrame errors in a row (10 ms apart) make
+// the Port give up on its Link: an interface that was removed fails every
+// read, and its users must hear that it is gone.
+const maxReadErrors = 100
 
 // PortStats are a Port's counters: those of its Link plus demultiplexing.
 type PortStats struct {
@@ -54,8 +62,9 @@ func NewPort(l Link) *Port {
 }
 
 func (p *Port) read() {
-	defer close(p.done)
+	defer p.stop()
 	buf := make([]byte, MaxFrameLen(p.l.MTU())+64)
+	failures := 0
 	for {
 		n, err := p.l.ReadFrame(buf)
 		if err != nil {
@@ -63,12 +72,22 @@ func (p *Port) read() {
 				return
 			}
 			p.readErrors.Add(1)
-			if !errors.Is(err, io.ErrShortBuffer) {
-				// A failing interface (down, gone) must not spin.
-				time.Sleep(10 * time.Millisecond)
+			if errors.Is(err, io.ErrShortBuffer) {
+				continue
 			}
+			if failures++; failures >= maxReadErrors {
+				p.mu.Lock()
+				p.err = err
+				p.mu.Unlock()
+				p.closed.Store(true)
+				_ = p.l.Close()
+				return
+			}
+			// A failing interface must not spin.
+			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		failures = 0
 		frame := buf[:n]
 		accepted := false
 		for _, s := range *p.subs.Load() {
@@ -80,6 +99,42 @@ func (p *Port) read() {
 			p.unmatched.Add(1)
 		}
 	}
+}
+
+// stop runs when the reader returns: every subscriber's OnDown hook is
+// called, then Done is closed.
+func (p *Port) stop() {
+	p.mu.Lock()
+	p.down = true
+	var hooks []func()
+	for _, s := range *p.subs.Load() {
+		if s.onDown != nil {
+			hooks = append(hooks, s.onDown)
+		}
+	}
+	p.mu.Unlock()
+	for _, fn := range hooks {
+		fn()
+	}
+	close(p.done)
+}
+
+// OnDown sets fn to be called once, on the reader goroutine, when the Port
+// stops reading (Close, or a Link that failed), unless the subscription was
+// cancelled before. If the Port has already stopped, fn runs at once. It
+// lets a state machine without a goroutine of its own hear that its link is
+// gone.
+func (s *Subscription) OnDown(fn func()) *Subscription {
+	p := s.p
+	p.mu.Lock()
+	if p.down {
+		p.mu.Unlock()
+		fn()
+		return s
+	}
+	s.onDown = fn
+	p.mu.Unlock()
+	return s
 }
 
 // Subscribe registers h for every frame read from now on.
@@ -102,6 +157,7 @@ func (s *Subscription) Cancel() {
 	p := s.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	s.onDown = nil
 	old := *p.subs.Load()
 	next := make([]*Subscription, 0, len(old))
 	for _, o := range old {
@@ -136,6 +192,14 @@ func (p *Port) Link() Link { return p.l }
 // Done is closed when the reader goroutine has stopped, after Close or when
 // the Link closed underneath.
 func (p *Port) Done() <-chan struct{} { return p.done }
+
+// Err returns why the reader stopped on its own (the Link kept failing), or
+// nil.
+func (p *Port) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
 
 // Stats returns the Port's counters.
 func (p *Port) Stats() PortStats {

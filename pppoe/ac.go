@@ -693,12 +693,14 @@ func (ac *AC) onPADR() {
 	s := newSession(ac.port, info, ac.cfg.SessionQueue, ac.cfg.OnEvent)
 	as := &acSession{s: s, svc: svc, lastPADS: now}
 	s.close = func(s *Session) {
+		// Ended at once for the caller; the AC's goroutine removes it and
+		// sends the PADT. If the AC has stopped, shutdown already did.
+		s.end(ErrClosed)
 		ac.post(func() {
 			if cur, ok := ac.sessions[s.info.ID]; ok && cur.s == s {
 				ac.endSession(cur, ErrClosed, true)
 			}
 		})
-		// If the AC has already stopped, shutdown ended the session.
 	}
 	ac.sessions[id] = as
 	ac.byHost[p.Src] = append(ac.byHost[p.Src], id)
@@ -779,8 +781,8 @@ func (ac *AC) endSession(as *acSession, reason error, sendPADT bool) {
 	if sendPADT && s.sendPADT(ac.wbuf) == nil {
 		ac.padtTx.Add(1)
 	}
-	s.end(reason)
 	ac.event(Event{Kind: EventSessionDown, Peer: s.info.Peer, Session: id, Service: s.info.Service, Err: reason})
+	s.end(reason)
 }
 
 // allocID returns the next free session id after the last one given out;

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -266,7 +267,13 @@ func (d *dialer) write(p *Packet) error {
 		return err
 	}
 	d.timer.Reset(d.timeout)
-	return d.c.port.WriteFrame(d.buf[:n])
+	if err := d.c.port.WriteFrame(d.buf[:n]); err != nil {
+		if errors.Is(err, link.ErrClosed) {
+			return ErrLinkDown
+		}
+		return err
+	}
+	return nil
 }
 
 func (d *dialer) baseTags(service string) []Tag {
@@ -441,7 +448,11 @@ func (d *dialer) onPADS() (*Session, error) {
 	}
 	s := newSession(c.port, info, c.cfg.SessionQueue, c.cfg.OnEvent)
 	s.close = c.closeSession
-	s.sub = c.port.Subscribe(c.sessionHandler(s))
+	s.onEnd = func(reason error) {
+		c.down.Add(1)
+		s.event(Event{Time: c.clock.Now(), Kind: EventSessionDown, Interface: c.port.Name(), Err: reason})
+	}
+	s.setSub(c.port.Subscribe(c.sessionHandler(s)).OnDown(func() { s.end(ErrLinkDown) }))
 	c.up.Add(1)
 	c.event(Event{Kind: EventSessionUp, Peer: info.Peer, Session: info.ID, Service: info.Service, ACName: info.ACName})
 	return s, nil
@@ -451,8 +462,6 @@ func (d *dialer) onPADS() (*Session, error) {
 func (c *Client) closeSession(s *Session) {
 	if s.end(ErrClosed) {
 		_ = s.sendPADT(nil)
-		c.down.Add(1)
-		c.event(Event{Kind: EventSessionDown, Peer: s.info.Peer, Session: s.info.ID, Service: s.info.Service, Err: ErrClosed})
 	}
 }
 
@@ -488,10 +497,7 @@ func (c *Client) sessionHandler(s *Session) link.Handler {
 				return false
 			}
 			if sameID && samePeer {
-				if s.end(ErrTerminated) {
-					c.down.Add(1)
-					s.event(Event{Time: c.clock.Now(), Kind: EventSessionDown, Interface: c.port.Name(), Err: ErrTerminated})
-				}
+				s.end(ErrTerminated)
 				return true
 			}
 			s.padtIgnored.Add(1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,9 +200,10 @@ func TestPADRUnknownService(t *testing.T) {
 	if v, _ := pads.Tags.Value(TagRelaySessionID); string(v) != "relay" {
 		t.Errorf("Relay-Session-Id not echoed: %v", pads.Tags)
 	}
-	if st := ac.Stats(); st.PADSErrors != 1 || st.Sessions != 0 {
-		t.Errorf("stats %+v", st)
-	}
+	waitFor(t, "1 refusal", func() bool {
+		st := ac.Stats()
+		return st.PADSErrors == 1 && st.Sessions == 0
+	})
 }
 
 // The client side of a refused PADS: a typed error with the reason, for
@@ -255,9 +257,11 @@ func TestMaxSessionsACSystemError(t *testing.T) {
 	if !errors.Is(err, ErrACSystem) || !errors.As(err, &pe) || pe.Reason != "max sessions reached" {
 		t.Fatalf("second Dial error = %v, want AC-System-Error", err)
 	}
-	if st := ac.Stats(); st.Sessions != 1 || st.PADSErrors != 1 {
-		t.Errorf("stats %+v", st)
-	}
+	// Counters move just after the frame is written: wait for them.
+	waitFor(t, "1 session, 1 refusal", func() bool {
+		st := ac.Stats()
+		return st.Sessions == 1 && st.PADSErrors == 1
+	})
 }
 
 // offer runs PADI → PADO on a raw client and returns the PADO.
@@ -492,9 +496,7 @@ func TestPADODelay(t *testing.T) {
 	if !slow.Tags.HasService("slow") {
 		t.Fatalf("delayed PADO %v", slow)
 	}
-	if st := ac.Stats(); st.PADOSent != 2 {
-		t.Errorf("PADOSent = %d", st.PADOSent)
-	}
+	waitFor(t, "2 PADOs counted", func() bool { return ac.Stats().PADOSent == 2 })
 
 	// A client asking for any service takes the fast one.
 	c := newClient(t, n.clPort, ClientConfig{Clock: clock})
@@ -604,9 +606,7 @@ func TestACClosesSessions(t *testing.T) {
 	if err := waitDone(t, s2); !errors.Is(err, ErrTerminated) {
 		t.Errorf("session after AC Close: %v", err)
 	}
-	if st := ac.Stats(); st.PADTSent != 2 {
-		t.Errorf("PADTSent = %d", st.PADTSent)
-	}
+	waitFor(t, "2 PADTs counted", func() bool { return ac.Stats().PADTSent == 2 })
 }
 
 func TestSessionIDsNotReused(t *testing.T) {
@@ -705,5 +705,41 @@ func TestScanPipe(t *testing.T) {
 	}
 	if len(live) != 2 {
 		t.Errorf("OnResult saw %d rows", len(live))
+	}
+}
+
+// When the interface goes away, every session on it ends with ErrLinkDown,
+// the AC stops, and a Dial in progress returns.
+func TestLinkDown(t *testing.T) {
+	checkLeaks(t)
+	n := newPipeNet(t)
+	up := make(chan *Session, 1)
+	ac := startAC(t, n.acPort, ACConfig{OnSession: func(s *Session) { up <- s }}, svcMain)
+	var events eventLog
+	c := newClient(t, n.clPort, ClientConfig{OnEvent: events.add})
+	s, err := dial(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := <-up
+
+	n.clPort.Close()
+	if err := waitDone(t, s); !errors.Is(err, ErrLinkDown) {
+		t.Errorf("client session ended with %v, want ErrLinkDown", err)
+	}
+	if _, err := dial(t, c); !errors.Is(err, ErrLinkDown) {
+		t.Errorf("Dial on a closed port = %v", err)
+	}
+	n.acPort.Close()
+	if err := waitDone(t, as); !errors.Is(err, ErrLinkDown) {
+		t.Errorf("AC session ended with %v, want ErrLinkDown", err)
+	}
+	select {
+	case <-ac.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("AC still running on a closed port")
+	}
+	if c.Stats().SessionsDown != 1 || !strings.Contains(events.kinds(), "session-down") {
+		t.Errorf("client stats %+v, events %s", c.Stats(), events.kinds())
 	}
 }

@@ -13,7 +13,7 @@ type EventKind uint8
 // Event kinds.
 const (
 	EventDialing     EventKind = iota // client: PADI sent (Attempt counts them)
-	EventOffer                        // client: PADO accepted; AC: PADO sent
+	EventOffer                        // client: PADO accepted
 	EventRequest                      // client: PADR sent (Attempt counts them)
 	EventSessionUp                    // PADS sent or received: the session exists
 	EventSessionDown                  // session ended; Err says why

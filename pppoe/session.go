@@ -55,8 +55,9 @@ type Session struct {
 	// close is how Close ends the session: on a client it sends the PADT
 	// itself, on an AC it asks the AC's owner goroutine to.
 	close   func(s *Session)
+	onEnd   func(reason error) // runs before Done is closed: counters, events
 	onEvent func(Event)
-	sub     *link.Subscription // client sessions only
+	sub     atomic.Pointer[link.Subscription] // client sessions only
 
 	rxFrames, rxBytes, txFrames, txBytes atomic.Uint64
 	wrongMAC, padtIgnored                atomic.Uint64
@@ -191,18 +192,33 @@ func (s *Session) deliver(ppp []byte) {
 }
 
 // end marks the session ended for reason; it reports whether this call did
-// it.
+// it. onEnd has run by the time Done is closed, so whoever wakes on Done
+// sees the counters and events of the end.
 func (s *Session) end(reason error) bool {
 	ended := false
 	s.endOnce.Do(func() {
 		s.err = reason
+		if s.onEnd != nil {
+			s.onEnd(reason)
+		}
 		close(s.done)
-		if s.sub != nil {
-			s.sub.Cancel()
+		if sub := s.sub.Load(); sub != nil {
+			sub.Cancel()
 		}
 		ended = true
 	})
 	return ended
+}
+
+// setSub records the session's port subscription; the reader may already
+// have ended the session, in which case it is cancelled here.
+func (s *Session) setSub(sub *link.Subscription) {
+	s.sub.Store(sub)
+	select {
+	case <-s.done:
+		sub.Cancel()
+	default:
+	}
 }
 
 // sendPADT sends a PADT for the session (RFC 2516 §5.5), echoing the
