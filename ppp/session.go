@@ -21,10 +21,11 @@ import (
 // commands. Timers only post events to it; nothing else touches protocol
 // state.
 //
-// The session knows nothing of PPPoE. Its owner hands it every PPP packet
-// of the link with Input, and it sends through the owner's Sender. Over
-// PPPoE (RFC 2516 §7) there is no address, control or FCS field, and the
-// LCP options that would configure them are rejected.
+// The session knows nothing of PPPoE. It runs over a FrameLink (NewOnLink;
+// a rosh/pppoe Session is one), or its owner hands it every PPP packet with
+// Input and it sends through the owner's Sender (New). Over PPPoE (RFC 2516
+// §7) there is no address, control or FCS field, and the LCP options that
+// would configure them are rejected.
 //
 // The phases of RFC 1661 §3.2:
 //
