@@ -86,6 +86,23 @@ func runDiscovery(t *testing.T, acPort, clPort *link.Port) {
 		}
 	}
 
+	// The largest frame the MTU carries goes, one byte more does not.
+	if err := s.WritePPP(make([]byte, s.MaxMRU()+2)); err != nil {
+		t.Errorf("WritePPP of MaxMRU+2 bytes: %v", err)
+	}
+	if err := s.WritePPP(make([]byte, s.MaxMRU()+3)); !errors.Is(err, ErrTooLong) {
+		t.Errorf("WritePPP of MaxMRU+3 bytes = %v, want ErrTooLong", err)
+	}
+	select {
+	case got := <-as.Recv():
+		if len(got) != as.MaxMRU()+2 {
+			t.Errorf("AC received %d bytes, want %d", len(got), as.MaxMRU()+2)
+		}
+		as.Recycle(got)
+	case <-time.After(5 * time.Second):
+		t.Fatal("full-size frame not received")
+	}
+
 	// The client hangs up: PADT, and the AC's session ends.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

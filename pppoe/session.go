@@ -147,8 +147,9 @@ func (s *Session) Stats() SessionStats {
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 9216); return &b }}
 
 // WritePPP sends one PPP frame (protocol field first) in a session frame.
-// It is safe for concurrent use and does not allocate. After the session has
-// ended it returns ErrClosed.
+// It is safe for concurrent use and does not allocate. A frame longer than
+// MaxMRU plus the two-byte protocol field is ErrTooLong; after the session
+// has ended it returns ErrClosed.
 func (s *Session) WritePPP(ppp []byte) error {
 	select {
 	case <-s.done:
@@ -157,7 +158,8 @@ func (s *Session) WritePPP(ppp []byte) error {
 	}
 	hl := s.eth.Len()
 	n := hl + HeaderLen + len(ppp)
-	if n > link.MaxFrameLen(s.port.MTU()) || len(ppp) > 0xffff {
+	// The MTU bounds what follows the Ethernet header (and its tag, if any).
+	if n > hl+s.port.MTU() {
 		return ErrTooLong
 	}
 	bp := framePool.Get().(*[]byte)
