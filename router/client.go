@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"rosh/link"
 	"rosh/ppp"
 	"rosh/pppoe"
 )
@@ -69,8 +70,26 @@ func (c *clientRun) logf(topics, format string, args ...any) {
 func (c *clientRun) loop(ctx context.Context) {
 	defer close(c.done)
 	backoff := redialMin
+	var port *link.Port
+	defer func() {
+		if port != nil {
+			c.r.ports.Release(port)
+		}
+	}()
 	for ctx.Err() == nil {
-		err := c.dialOnce(ctx)
+		var err error
+		if port == nil {
+			// The interface is opened once for the life of the client, and
+			// tried again after a failure (it may appear later).
+			port, err = c.r.ports.Acquire(c.spec.Interface)
+			if err != nil {
+				port = nil
+				err = fmt.Errorf("interface %s: %w", c.spec.Interface, err)
+			}
+		}
+		if port != nil {
+			err = c.dialOnce(ctx, port)
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -107,13 +126,8 @@ func effectiveMRU(configured, ifaceMTU, sessionMax int) int {
 	return v
 }
 
-func (c *clientRun) dialOnce(ctx context.Context) error {
+func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 	c.set(func(st *ClientStatus) { st.Status = "dialing" })
-	port, err := c.r.ports.Acquire(c.spec.Interface)
-	if err != nil {
-		return fmt.Errorf("interface %s: %w", c.spec.Interface, err)
-	}
-	defer c.r.ports.Release(port)
 	client, err := pppoe.NewClient(port, pppoe.ClientConfig{
 		ServiceName: c.spec.ServiceName, ACName: c.spec.ACName, HostUniq: c.spec.HostUniq,
 		OnEvent: func(e pppoe.Event) {
@@ -164,6 +178,7 @@ func (c *clientRun) onEvent(e ppp.Event) {
 			cs.Status, cs.Running = "connected", true
 			cs.LocalAddress, cs.RemoteAddress = st.LocalAddr.String(), st.PeerAddr.String()
 			cs.MTU, cs.MRU, cs.ActiveLinks = st.MTU, st.MRU, 1
+			cs.Auth = st.Method.String()
 		})
 		c.logf("ppp,info", "connected, %s -> %s, auth %v", st.LocalAddr, st.PeerAddr, st.Method)
 	case ppp.EventDown, ppp.EventDead:

@@ -16,6 +16,9 @@ type ClientStatus struct {
 	Encoding      string
 	ActiveLinks   int
 	Running       bool
+	// Auth is the authentication method the session used (not printed
+	// by monitor, which RouterOS does not; tests and the log use it).
+	Auth string
 }
 
 // ActiveSession is one row of /ppp active and of the dynamic
