@@ -77,18 +77,44 @@ func interfacePPPoEServer() *Menu {
 			}
 			return nil
 		},
+		// A session whose interface is a static binding shows in the
+		// binding's row; the others are dynamic <pppoe-USER> rows.
+		Decorate: func(ctx *Ctx, r *Row) {
+			for _, s := range ctx.Eng.Live().ActiveSessions() {
+				if s.Interface == r.Values["name"] {
+					fillSession(r, s)
+				}
+			}
+		},
 		Dynamic: func(ctx *Ctx) []*Row {
+			static := map[string]bool{}
+			for _, it := range ctx.Cfg.Table("/interface/pppoe-server").Items() {
+				static[it.Props["name"]] = true
+			}
 			var rows []*Row
 			for _, s := range ctx.Eng.Live().ActiveSessions() {
-				rows = append(rows, &Row{Values: map[string]string{
-					"name": s.Interface, "service": s.PPPoEName, "remote-address": s.CallerID, "user": s.Name,
-					"mtu": fmt.Sprint(s.MTU), "mru": fmt.Sprint(s.MRU), "encoding": s.Encoding,
-					"uptime": FormatDuration(s.Uptime), "disabled": "no",
-				}, Live: s.Disconnect, Dynamic: true})
+				if static[s.Interface] {
+					continue
+				}
+				r := &Row{Values: map[string]string{"name": s.Interface, "disabled": "no"}, Dynamic: true}
+				fillSession(r, s)
+				rows = append(rows, r)
 			}
 			return rows
 		},
 	}
+}
+
+// fillSession puts a running session's values into a row.
+func fillSession(r *Row, s router.ActiveSession) {
+	for k, v := range map[string]string{
+		"service": s.PPPoEName, "remote-address": s.CallerID, "user": s.Name,
+		"mtu": fmt.Sprint(s.MTU), "mru": fmt.Sprint(s.MRU), "encoding": s.Encoding,
+		"uptime": FormatDuration(s.Uptime),
+	} {
+		r.Values[k] = v
+	}
+	r.Live = s.Disconnect
 }
 
 func formatSessionID(id uint16) string { return fmt.Sprintf("0x%X", id) }

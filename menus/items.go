@@ -217,6 +217,9 @@ func (m *Menu) Rows(ctx *Ctx) []*Row {
 				}
 			}
 			r.Comment = it.Props["comment"]
+			if m.Decorate != nil {
+				m.Decorate(ctx, r)
+			}
 			rows = append(rows, r)
 		}
 	}

@@ -174,6 +174,9 @@ type Menu struct {
 	InUse func(ctx *Ctx, it *router.Item) error
 	// Dynamic appends live rows (sessions) to the configured items.
 	Dynamic func(ctx *Ctx) []*Row
+	// Decorate fills live values into a configured item's row (a static
+	// binding whose session is up).
+	Decorate func(ctx *Ctx, r *Row)
 	// RemoveDynamic handles remove of dynamic rows (/ppp active disconnects).
 	RemoveDynamic func(ctx *Ctx, r *Row) error
 	Commands      []*Command

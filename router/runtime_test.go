@@ -239,3 +239,125 @@ func TestManyClientsDistinctAddresses(t *testing.T) {
 		t.Errorf("/ip pool used has %d leases, want 200", n)
 	}
 }
+
+// logText is the box's log as text.
+func (b *box) logText() string {
+	var s strings.Builder
+	for _, e := range b.eng.Log.Entries() {
+		s.WriteString(strings.Join(e.Topics, ",") + " " + e.Message + "\n")
+	}
+	return s.String()
+}
+
+// waitFor polls cond until it holds.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSecretRules: an exhausted pool refuses the third subscriber with a
+// clear log line and leaves the others up; a disabled secret, a wrong
+// caller-id and a second login under only-one are refused.
+func TestSecretRules(t *testing.T) {
+	ac, cl := pair(t)
+	ac.run(t,
+		"/ip pool add name=small ranges=10.0.0.2-10.0.0.3",
+		"/ppp profile add name=p local-address=10.0.0.1 remote-address=small",
+		"/ppp profile add name=one local-address=10.0.0.1 remote-address=10.9.0.9 only-one=yes",
+		"/ppp secret add name=a password=pw profile=p",
+		"/ppp secret add name=off password=pw profile=p disabled=yes",
+		"/ppp secret add name=pinned password=pw profile=p caller-id=02:00:00:00:00:99",
+		"/ppp secret add name=solo password=pw profile=one",
+		"/interface pppoe-server server add interface=ether3 disabled=no")
+	for _, u := range []string{"a", "a", "a"} {
+		cl.run(t, "/interface pppoe-client add interface=ether2 password=pw disabled=no user="+u)
+	}
+	got := waitSettled(t, cl, clientIDs(cl), 20*time.Second)
+	up := 0
+	for _, st := range got {
+		if st.Status == "connected" {
+			up++
+		}
+	}
+	if up != 2 {
+		t.Fatalf("%d of 3 clients connected from a pool of 2, want 2: %+v", up, got)
+	}
+	waitFor(t, "the exhausted pool in the log", 5*time.Second, func() bool {
+		return strings.Contains(ac.logText(), "pool small: pool exhausted")
+	})
+	if n := len(ac.eng.Live().ActiveSessions()); n != 2 {
+		t.Errorf("%d active sessions, want 2", n)
+	}
+
+	cl.run(t, "/interface pppoe-client remove [find]")
+	waitFor(t, "sessions to end", 10*time.Second, func() bool { return len(ac.eng.Live().ActiveSessions()) == 0 })
+	waitFor(t, "the pool to empty", 5*time.Second, func() bool { return len(ac.eng.Live().PoolLeases()) == 0 })
+
+	for _, u := range []string{"off", "pinned", "solo", "solo"} {
+		cl.run(t, "/interface pppoe-client add interface=ether2 password=pw disabled=no user="+u)
+	}
+	ids := clientIDs(cl)
+	got = waitSettled(t, cl, ids, 20*time.Second)
+	for i, want := range []string{"no such user", "caller-id", "", "only one session"} {
+		st := got[ids[i]]
+		if want == "" {
+			if st.Status != "connected" {
+				t.Errorf("solo's first session: %s %s", st.Status, st.LastError)
+			}
+			continue
+		}
+		if st.Status == "connected" {
+			t.Errorf("client %d connected, want refused (%s)", i, want)
+		}
+	}
+	log := ac.logText()
+	for _, want := range []string{"user off from", "no such user", "caller-id 02:AB:CD:00:00:02 does not match", "only one session per user allowed"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("AC log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// TestAdminDisconnectAndBinding: /ppp active remove ends a session (the
+// client redials), and a static binding names the session's interface.
+func TestAdminDisconnectAndBinding(t *testing.T) {
+	ac, cl := pair(t)
+	ac.run(t,
+		"/ip pool add name=pool ranges=10.0.0.2-10.0.0.9",
+		"/ppp profile add name=p local-address=10.0.0.1 remote-address=pool",
+		"/ppp secret add name=MT-User password=pw profile=p",
+		"/interface pppoe-server add name=pppoe-mt user=MT-User",
+		"/interface pppoe-server server add interface=ether3 disabled=no")
+	cl.run(t, "/interface pppoe-client add interface=ether2 user=MT-User password=pw disabled=no")
+	waitSettled(t, cl, clientIDs(cl), 10*time.Second)
+	var first router.ActiveSession
+	waitFor(t, "the session", 5*time.Second, func() bool {
+		s := ac.eng.Live().ActiveSessions()
+		if len(s) == 1 {
+			first = s[0]
+		}
+		return len(s) == 1
+	})
+	if first.Interface != "pppoe-mt" {
+		t.Errorf("session interface %q, want the binding's name pppoe-mt", first.Interface)
+	}
+	ac.out.Reset()
+	ac.run(t, "/interface pppoe-server print")
+	if !strings.Contains(ac.out.String(), "R pppoe-mt") || strings.Count(ac.out.String(), "pppoe-mt") != 1 {
+		t.Errorf("the binding is not one running row:\n%s", ac.out.String())
+	}
+	ac.run(t, "/ppp active print", "/ppp active remove 0")
+	waitFor(t, "a new session after remove", 15*time.Second, func() bool {
+		s := ac.eng.Live().ActiveSessions()
+		return len(s) == 1 && s[0].SessionID != first.SessionID
+	})
+	if !strings.Contains(ac.logText(), "administratively disconnected") {
+		t.Errorf("no reason logged for the disconnect:\n%s", ac.logText())
+	}
+}
