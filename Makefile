@@ -20,9 +20,10 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/rosh
 
+# The lab: an access concentrator and a client router in two network
+# namespaces; the console opened is the client router's (needs root).
 run: build
-	@mkdir -p var
-	./$(BIN) --config var/config.rsc
+	./$(BIN) lab
 
 deps:
 	@missing=""; for p in $(PKGS); do \

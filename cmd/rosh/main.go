@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rosh/lab"
 	"rosh/shell"
 )
 
@@ -42,6 +43,18 @@ func run(args []string) int {
 		Short: "print rosh's version",
 		Args:  cobra.NoArgs,
 		Run:   func(*cobra.Command, []string) { fmt.Println("rosh " + shell.Version) },
+	})
+	root.AddCommand(&cobra.Command{
+		Use:   "lab",
+		Short: "open a ready-made lab: an access concentrator and a client router in two network namespaces",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			return lab.Run(lab.Options{Rosh: self, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+		},
 	})
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {

@@ -205,3 +205,66 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("rosh version: %q %v", out, err)
 	}
 }
+
+// TestLab drives `rosh lab` on a pseudo-terminal as a newcomer would: the
+// seed's client line, monitor until connected, Ctrl-D; no namespace stays.
+func TestLab(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 200})
+	cmd := exec.Command(roshBin, "lab")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.Env = append(os.Environ(), "TERM=xterm")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		exec.Command("ip", "netns", "del", "rosh-lab-ac").Run()
+		exec.Command("ip", "netns", "del", "rosh-lab-client").Run()
+	})
+	var scr screen
+	go io.Copy(&scr, ptmx)
+	at := scr.waitFor(t, 0, "[admin@MikroTik] > ")
+	ptmx.Write([]byte("/interface pppoe-client add interface=ether2 password=StrongPass service-name=pppoeservice name=PPPoE-Out disabled=no user=MT-User"))
+	time.Sleep(200 * time.Millisecond)
+	ptmx.Write([]byte("\r"))
+	at = scr.waitFor(t, at, "[admin@MikroTik] > ")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		time.Sleep(500 * time.Millisecond)
+		ptmx.Write([]byte("/interface pppoe-client monitor PPPoE-Out once"))
+		time.Sleep(200 * time.Millisecond)
+		ptmx.Write([]byte("\r"))
+		next := scr.waitFor(t, at, "status:")
+		time.Sleep(100 * time.Millisecond)
+		if strings.Contains(ansi.ReplaceAllString(scr.String()[at:], ""), "status: connected") {
+			break
+		}
+		at = next
+		if time.Now().After(deadline) {
+			t.Fatalf("lab client never connected; screen:\n%s", ansi.ReplaceAllString(scr.String(), ""))
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	ptmx.Write([]byte("\x04"))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("rosh lab exited with %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("rosh lab did not exit on Ctrl-D")
+	}
+	out, _ := exec.Command("ip", "netns", "list").Output()
+	if strings.Contains(string(out), "rosh-lab") {
+		t.Errorf("lab namespaces left behind:\n%s", out)
+	}
+}
