@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"rosh/clock"
 )
 
 // Native fuzz targets, one per decoder: parse, marshal, parse again, and the
@@ -68,14 +70,14 @@ type nopClock struct{}
 
 type nopTimer struct{}
 
-func (nopTimer) C() <-chan time.Time          { return nil }
-func (nopTimer) Stop() bool                   { return true }
-func (nopTimer) Reset(time.Duration) bool     { return true }
-func (nopClock) Now() time.Time               { return time.Unix(0, 0) }
-func (nopClock) NewTimer(time.Duration) Timer { return nopTimer{} }
-func nopSender() Sender                       { return SenderFunc(func(Protocol, []byte) error { return nil }) }
-func fuzzAddrs(string) (IPConfig, error)      { return IPConfig{Peer: netip.MustParseAddr("10.0.0.5")}, nil }
-func fuzzAuth(*AuthRequest) AuthResult        { return AuthResult{} }
+func (nopTimer) C() <-chan time.Time                { return nil }
+func (nopTimer) Stop() bool                         { return true }
+func (nopTimer) Reset(time.Duration) bool           { return true }
+func (nopClock) Now() time.Time                     { return time.Unix(0, 0) }
+func (nopClock) NewTimer(time.Duration) clock.Timer { return nopTimer{} }
+func nopSender() Sender                             { return SenderFunc(func(Protocol, []byte) error { return nil }) }
+func fuzzAddrs(string) (IPConfig, error)            { return IPConfig{Peer: netip.MustParseAddr("10.0.0.5")}, nil }
+func fuzzAuth(*AuthRequest) AuthResult              { return AuthResult{} }
 
 func fuzzSession(t testing.TB, role Role) *Session {
 	cfg := Config{Role: role, Clock: nopClock{}, User: "u", Password: "p", RequestDNS: true, Addresses: fuzzAddrs}

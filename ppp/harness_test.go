@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"rosh/clock"
 	"rosh/ppp"
 	"rosh/ppp/ppptest"
 )
@@ -21,7 +22,7 @@ import (
 // exchange behind.
 type testNet struct {
 	t      testing.TB
-	clk    *ppptest.ManualClock
+	clk    *clock.Manual
 	cap    ppptest.Capture // as the client sees it: out = client to server
 	client *ppp.Session
 	server *ppp.Session
@@ -119,7 +120,7 @@ func seeded(seed byte) *rand.ChaCha8 {
 
 func newNet(t testing.TB, ccfg, scfg ppp.Config) *testNet {
 	t.Helper()
-	n := &testNet{t: t, clk: ppptest.NewManualClock()}
+	n := &testNet{t: t, clk: clock.NewManual(ppptest.Epoch)}
 	ccfg.Clock, scfg.Clock = n.clk, n.clk
 	if ccfg.Rand == nil {
 		ccfg.Rand = seeded(1)
@@ -208,7 +209,7 @@ func (n *testNet) advance(d, step time.Duration) {
 }
 
 // stepClock advances clk by d, calling settle at each timer deadline.
-func stepClock(clk *ppptest.ManualClock, d time.Duration, settle func()) {
+func stepClock(clk *clock.Manual, d time.Duration, settle func()) {
 	for d > 0 {
 		next, ok := clk.NextDeadline()
 		if !ok || next > d {
@@ -303,14 +304,14 @@ func (r *recorder) reset() { r.sent = r.sent[:0] }
 // lone is one session driven by hand: the test plays the peer.
 type lone struct {
 	t   testing.TB
-	clk *ppptest.ManualClock
+	clk *clock.Manual
 	s   *ppp.Session
 	rec *recorder
 	ev  []ppp.Event
 }
 
 func newLone(t testing.TB, cfg ppp.Config) *lone {
-	l := &lone{t: t, clk: ppptest.NewManualClock(), rec: &recorder{}}
+	l := &lone{t: t, clk: clock.NewManual(ppptest.Epoch), rec: &recorder{}}
 	cfg.Clock = l.clk
 	if cfg.Rand == nil {
 		cfg.Rand = seeded(3)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"rosh/clock"
 )
 
 // A Session is one PPP link (RFC 1661): LCP, authentication in either
@@ -38,7 +40,7 @@ import (
 type Session struct {
 	cfg   Config
 	tx    Sender
-	clock Clock
+	clock clock.Clock
 	rand  io.Reader
 	log   *slog.Logger
 	mru   int // our MRU, from Config.MRU
@@ -200,11 +202,12 @@ type Config struct {
 	OnEvent func(Event)
 
 	// Clock, Rand and Logger default to real time, crypto/rand and a
-	// logger that discards. Every log record has a "topic" attribute,
+	// logger that discards; tests pass a clock.Manual, so that a
+	// 30-second keepalive test takes microseconds. Every log record has a "topic" attribute,
 	// RouterOS's: ppp, lcp, pap, chap or ipcp; packet traces (pppd
 	// style, "send LCP Configure-Request id=1 <mru 1480> <magic …>") are
 	// at debug level, phase changes and results at info.
-	Clock  Clock
+	Clock  clock.Clock
 	Rand   io.Reader
 	Logger *slog.Logger
 }
@@ -307,7 +310,7 @@ const (
 // timerSlot is one of the session's timers, made on first use and Reset
 // after; armed says whether its tick is wanted.
 type timerSlot struct {
-	t     Timer
+	t     clock.Timer
 	c     <-chan time.Time
 	armed bool
 }
@@ -360,7 +363,7 @@ func New(cfg Config, tx Sender) (*Session, error) {
 	s := &Session{
 		cfg:   cfg,
 		tx:    tx,
-		clock: cfg.Clock,
+		clock: clock.OrReal(cfg.Clock),
 		rand:  cfg.Rand,
 		log:   cfg.Logger,
 		mru:   cfg.MRU,
@@ -368,9 +371,6 @@ func New(cfg Config, tx Sender) (*Session, error) {
 		cmd:   make(chan command, cmdQueue),
 		done:  make(chan struct{}),
 		txbuf: make([]byte, 0, 1600),
-	}
-	if s.clock == nil {
-		s.clock = realClock{}
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader

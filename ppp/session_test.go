@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"rosh/clock"
 	"rosh/ppp"
 	"rosh/ppp/ppptest"
 )
@@ -340,7 +341,7 @@ func (l *loopSender) SendPPP(p ppp.Protocol, b []byte) error {
 // TestLoopback: a looped-back line is detected by the magic number (RFC
 // 1661 §6.4) and the session ends.
 func TestLoopback(t *testing.T) {
-	clk := ppptest.NewManualClock()
+	clk := clock.NewManual(ppptest.Epoch)
 	cfg := clientConfig(0)
 	cfg.Clock, cfg.Rand = clk, seeded(9)
 	loop := &loopSender{}
@@ -614,7 +615,7 @@ func TestRenegotiation(t *testing.T) {
 // checks that no goroutine is left.
 func TestRunLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
-	clk := ppptest.NewManualClock()
+	clk := clock.NewManual(ppptest.Epoch)
 	var client, server *ppp.Session
 	upc := make(chan struct{}, 4)
 	onEvent := func(e ppp.Event) {
@@ -844,7 +845,7 @@ func (l *frameLink) WritePPP(f []byte) error {
 // frame without one is counted, and the transport's end ends the session
 // with its reason.
 func TestFrameLink(t *testing.T) {
-	clk := ppptest.NewManualClock()
+	clk := clock.NewManual(ppptest.Epoch)
 	la, lb := framePipe()
 	var data [][]byte
 	cc, sc := clientConfig(0), serverConfig(ppp.AllMethods)

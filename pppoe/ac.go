@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"rosh/clock"
 	"rosh/link"
 )
 
@@ -46,7 +47,7 @@ type ACConfig struct {
 	// nil sends "MikroTik", RouterOS's default identity.
 	ACName func() string
 	// Clock to take time from; nil is the real clock.
-	Clock Clock
+	Clock clock.Clock
 	// OnSession is called on the AC's goroutine for every new session,
 	// before its PADS is sent. It must not block; it typically starts the
 	// session's PPP goroutine. The session's end shows on its Done channel.
@@ -101,7 +102,7 @@ type ACStats struct {
 type AC struct {
 	port  *link.Port
 	cfg   ACConfig
-	clock Clock
+	clock clock.Clock
 	local MAC
 	sub   *link.Subscription
 
@@ -124,7 +125,7 @@ type AC struct {
 	wbuf       []byte
 	cookie     [cookieLen]byte
 	mpBuf      [2]byte
-	delayTimer Timer
+	delayTimer clock.Timer
 	acName     string
 	acNameB    []byte
 
@@ -196,7 +197,7 @@ func newAC(port *link.Port, cfg ACConfig) (*AC, error) {
 	ac := &AC{
 		port:     port,
 		cfg:      cfg,
-		clock:    clockOrReal(cfg.Clock),
+		clock:    clock.OrReal(cfg.Clock),
 		local:    local,
 		padiQ:    link.NewInbox(cfg.Queue, frameLen),
 		ctrlQ:    link.NewInbox(cfg.Queue, frameLen),

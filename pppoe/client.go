@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"rosh/clock"
 	"rosh/link"
 )
 
@@ -40,7 +41,7 @@ type ClientConfig struct {
 	// MaxPayload, above 1492, asks for that PPP-Max-Payload (RFC 4638).
 	MaxPayload uint16
 	// Clock to take time from; nil is the real clock.
-	Clock Clock
+	Clock clock.Clock
 	// PADITimeout, PADIMaxTimeout, PADRTimeout and PADRAttempts override
 	// the defaults above when non-zero.
 	PADITimeout    time.Duration
@@ -75,7 +76,7 @@ type ClientStats struct {
 type Client struct {
 	port     *link.Port
 	cfg      ClientConfig
-	clock    Clock
+	clock    clock.Clock
 	local    MAC
 	hostUniq []byte
 
@@ -89,7 +90,7 @@ func NewClient(port *link.Port, cfg ClientConfig) (*Client, error) {
 	if !ok {
 		return nil, fmt.Errorf("pppoe: %s: not an Ethernet interface", port.Name())
 	}
-	c := &Client{port: port, cfg: cfg, clock: clockOrReal(cfg.Clock), local: local}
+	c := &Client{port: port, cfg: cfg, clock: clock.OrReal(cfg.Clock), local: local}
 	if len(cfg.HostUniq) > 0 {
 		c.hostUniq = bytes.Clone(cfg.HostUniq)
 	} else {
@@ -165,7 +166,7 @@ type dialer struct {
 	c       *Client
 	ctx     context.Context
 	inbox   *link.Inbox
-	timer   Timer
+	timer   clock.Timer
 	pkt     Packet
 	buf     []byte
 	attempt int // PADIs sent since the last PADO was taken

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"rosh/clock"
 	"rosh/link"
 )
 
@@ -290,9 +291,9 @@ func offer(t *testing.T, raw *rawPeer, src MAC, service string) *Packet {
 
 func TestBadCookieDropped(t *testing.T) {
 	checkLeaks(t)
-	clock := NewManualClock(time.Unix(1_000_000, 0))
+	clk := clock.NewManual(time.Unix(1_000_000, 0))
 	n := newPipeNet(t)
-	ac := startAC(t, n.acPort, ACConfig{Clock: clock}, svcMain)
+	ac := startAC(t, n.acPort, ACConfig{Clock: clk}, svcMain)
 	raw := newRawPeer(t, n.clPort, nil)
 	pado := offer(t, raw, n.clMAC, "pppoeservice")
 	cookie, ok := pado.Tags.Value(TagACCookie)
@@ -315,7 +316,7 @@ func TestBadCookieDropped(t *testing.T) {
 	raw.expectNothing(t, 20*time.Millisecond)
 
 	// Valid for the current and the next slot, then expired.
-	clock.Advance(2*cookieSlot + time.Second)
+	clk.Advance(2*cookieSlot + time.Second)
 	padr(n.clMAC, Tag{Type: TagACCookie, Value: cookie})
 	waitFor(t, "expired cookie", func() bool { return ac.Stats().BadCookie == 5 })
 	raw.expectNothing(t, 20*time.Millisecond)
@@ -323,7 +324,7 @@ func TestBadCookieDropped(t *testing.T) {
 	// A fresh cookie works, also in the next slot.
 	pado = offer(t, raw, n.clMAC, "pppoeservice")
 	cookie, _ = pado.Tags.Value(TagACCookie)
-	clock.Advance(cookieSlot)
+	clk.Advance(cookieSlot)
 	padr(n.clMAC, Tag{Type: TagACCookie, Value: cookie})
 	if pads := raw.expect(t, CodePADS); pads.SessionID == 0 {
 		t.Errorf("PADS %v", pads)
@@ -486,9 +487,9 @@ func TestOneSessionPerHost(t *testing.T) {
 
 func TestPADODelay(t *testing.T) {
 	checkLeaks(t)
-	clock := NewManualClock(time.Unix(1_000_000, 0))
+	clk := clock.NewManual(time.Unix(1_000_000, 0))
 	n := newPipeNet(t)
-	ac := startAC(t, n.acPort, ACConfig{Clock: clock},
+	ac := startAC(t, n.acPort, ACConfig{Clock: clk},
 		Service{Name: "slow", PADODelay: 200 * time.Millisecond, AcceptEmptyService: true},
 		Service{Name: "fast", AcceptEmptyService: true},
 	)
@@ -502,13 +503,13 @@ func TestPADODelay(t *testing.T) {
 	if fast.Tags[1].Type != TagServiceName || len(fast.Tags[1].Value) != 0 {
 		t.Errorf("PADO tags %v: want the empty Service-Name echoed first", fast.Tags)
 	}
-	if !clock.WaitTimers(1, 5*time.Second) {
+	if !clk.WaitTimers(1, 5*time.Second) {
 		t.Fatal("AC armed no pado-delay timer")
 	}
 	raw.expectNothing(t, 20*time.Millisecond)
-	clock.Advance(199 * time.Millisecond)
+	clk.Advance(199 * time.Millisecond)
 	raw.expectNothing(t, 20*time.Millisecond)
-	clock.Advance(time.Millisecond)
+	clk.Advance(time.Millisecond)
 	slow := raw.expect(t, CodePADO)
 	if !slow.Tags.HasService("slow") {
 		t.Fatalf("delayed PADO %v", slow)
@@ -516,7 +517,7 @@ func TestPADODelay(t *testing.T) {
 	waitFor(t, "2 PADOs counted", func() bool { return ac.Stats().PADOSent == 2 })
 
 	// A client asking for any service takes the fast one.
-	c := newClient(t, n.clPort, ClientConfig{Clock: clock})
+	c := newClient(t, n.clPort, ClientConfig{Clock: clk})
 	s, err := dial(t, c)
 	if err != nil {
 		t.Fatal(err)
@@ -529,23 +530,23 @@ func TestPADODelay(t *testing.T) {
 // RFC 2516 §7 back-off: PADI after 1, 2, 4, 8, 16, 16 s, then ErrTimeout.
 func TestPADIBackoff(t *testing.T) {
 	checkLeaks(t)
-	clock := NewManualClock(time.Unix(1_000_000, 0))
+	clk := clock.NewManual(time.Unix(1_000_000, 0))
 	n := newPipeNet(t)
 	raw := newRawPeer(t, n.acPort, nil)
 	var events eventLog
-	c := newClient(t, n.clPort, ClientConfig{Clock: clock, PADIAttempts: 7, OnEvent: events.add})
+	c := newClient(t, n.clPort, ClientConfig{Clock: clk, PADIAttempts: 7, OnEvent: events.add})
 	errc := make(chan error, 1)
 	go func() { _, err := dial(t, c); errc <- err }()
 	for i, want := range []time.Duration{1, 2, 4, 8, 16, 16, 16} {
 		raw.expect(t, CodePADI)
-		if !clock.WaitTimers(1, 5*time.Second) {
+		if !clk.WaitTimers(1, 5*time.Second) {
 			t.Fatal("no timer armed")
 		}
-		d, _ := clock.NextDeadline()
+		d, _ := clk.NextDeadline()
 		if d != want*time.Second {
 			t.Errorf("after PADI %d: next in %v, want %v", i+1, d, want*time.Second)
 		}
-		clock.Advance(d)
+		clk.Advance(d)
 	}
 	if err := <-errc; !errors.Is(err, ErrTimeout) {
 		t.Errorf("Dial = %v, want ErrTimeout", err)
@@ -559,10 +560,10 @@ func TestPADIBackoff(t *testing.T) {
 // PADI (RFC 2516 §7).
 func TestPADRRetryThenPADI(t *testing.T) {
 	checkLeaks(t)
-	clock := NewManualClock(time.Unix(1_000_000, 0))
+	clk := clock.NewManual(time.Unix(1_000_000, 0))
 	n := newPipeNet(t)
 	raw := newRawPeer(t, n.acPort, nil)
-	c := newClient(t, n.clPort, ClientConfig{Clock: clock})
+	c := newClient(t, n.clPort, ClientConfig{Clock: clk})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { _, err := c.Dial(ctx); errc <- err }()
@@ -583,11 +584,11 @@ func TestPADRRetryThenPADI(t *testing.T) {
 		if !padr.Tags.HasService("x") || padr.Dst != n.acMAC {
 			t.Errorf("PADR %d = %v", i, padr)
 		}
-		clock.WaitTimers(1, 5*time.Second)
-		if d, _ := clock.NextDeadline(); d != want*time.Second {
+		clk.WaitTimers(1, 5*time.Second)
+		if d, _ := clk.NextDeadline(); d != want*time.Second {
 			t.Errorf("after PADR %d: next in %v, want %v", i+1, d, want*time.Second)
 		}
-		clock.Advance(want * time.Second)
+		clk.Advance(want * time.Second)
 	}
 	raw.expect(t, CodePADI)
 	cancel()
@@ -696,11 +697,11 @@ func TestScanPipe(t *testing.T) {
 	startAC(t, n.acPort, ACConfig{ACName: func() string { return "MikroTik" }},
 		Service{Name: "pppoeservice", AcceptEmptyService: true},
 		Service{Name: "second", AcceptEmptyService: true})
-	clock := NewManualClock(time.Unix(1_000_000, 0))
+	clk := clock.NewManual(time.Unix(1_000_000, 0))
 	var live []ScanResult
 	done := make(chan []ScanResult)
 	go func() {
-		rows, err := Scan(context.Background(), n.clPort, ScanConfig{Clock: clock, Duration: 3 * time.Second,
+		rows, err := Scan(context.Background(), n.clPort, ScanConfig{Clock: clk, Duration: 3 * time.Second,
 			OnResult: func(r ScanResult) { live = append(live, r) }})
 		if err != nil {
 			t.Error(err)
@@ -709,10 +710,10 @@ func TestScanPipe(t *testing.T) {
 	}()
 	// Let the PADI be answered, then run out the clock, resending once a
 	// second as RouterOS's scan does.
-	waitFor(t, "scan timers", func() bool { return clock.Timers() == 2 })
+	waitFor(t, "scan timers", func() bool { return clk.Timers() == 2 })
 	time.Sleep(50 * time.Millisecond)
 	for range 3 {
-		clock.Advance(time.Second)
+		clk.Advance(time.Second)
 		time.Sleep(20 * time.Millisecond)
 	}
 	rows := <-done

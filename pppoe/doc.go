@@ -6,5 +6,5 @@
 // Packet that decodes and encodes without allocating. The engines — Client,
 // AC and Scan — talk to the wire only through a link.Port, keep their
 // protocol state in one owner goroutine each, and take time from an injected
-// Clock, so tests drive back-off and delays without waiting.
+// clock.Clock, so tests drive back-off and delays without waiting.
 package pppoe

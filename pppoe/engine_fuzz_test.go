@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"rosh/clock"
 	"rosh/link"
 )
 
@@ -54,7 +55,7 @@ func newEngineRig(tb testing.TB) *engineRig {
 		ctx:   context.Background(),
 		inbox: link.NewInbox(4, 1600),
 		buf:   make([]byte, 1600),
-		timer: RealClock{}.NewTimer(time.Hour),
+		timer: clock.Real{}.NewTimer(time.Hour),
 	}
 	r.d.timer.Stop()
 	r.discHandler = r.c.match(r.d.inbox)

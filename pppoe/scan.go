@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"rosh/clock"
 	"rosh/link"
 )
 
@@ -26,7 +27,7 @@ type ScanConfig struct {
 	// 1 s), so an AC that missed one still shows.
 	Interval time.Duration
 	// Clock to take time from; nil is the real clock.
-	Clock Clock
+	Clock clock.Clock
 	// OnResult, if set, is called with every new row as it is found, for a
 	// display that refreshes.
 	OnResult func(ScanResult)
@@ -49,7 +50,7 @@ func Scan(ctx context.Context, port *link.Port, cfg ScanConfig) ([]ScanResult, e
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}
-	clock := clockOrReal(cfg.Clock)
+	clk := clock.OrReal(cfg.Clock)
 	hostUniq := make([]byte, hostUniqLen)
 	if _, err := rand.Read(hostUniq); err != nil {
 		return nil, err
@@ -84,9 +85,9 @@ func Scan(ctx context.Context, port *link.Port, cfg ScanConfig) ([]ScanResult, e
 	if err != nil {
 		return nil, err
 	}
-	end := clock.NewTimer(cfg.Duration)
+	end := clk.NewTimer(cfg.Duration)
 	defer end.Stop()
-	resend := clock.NewTimer(cfg.Interval)
+	resend := clk.NewTimer(cfg.Interval)
 	defer resend.Stop()
 	if err := port.WriteFrame(frame); err != nil {
 		return nil, err

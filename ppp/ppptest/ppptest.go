@@ -1,6 +1,6 @@
-// Package ppptest has what tests of PPP sessions need: a manual clock, so
-// that timeouts take no real time, and a capture of the packets exchanged
-// that writes a pcap Wireshark opens.
+// Package ppptest has what tests of PPP sessions need besides a manual
+// clock (rosh/clock): the time it starts at, and a capture of the packets
+// exchanged that writes a pcap Wireshark opens.
 package ppptest
 
 import (
@@ -13,130 +13,9 @@ import (
 	"rosh/ppp"
 )
 
-// ManualClock is a ppp.Clock whose time moves only when Advance says so.
-// A timer that falls due gets the time on its channel, as a time.Timer
-// does; the session that owns it handles the tick on its own goroutine (or
-// when a test polls it).
-type ManualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	seq    uint64
-	timers []*manualTimer // armed timers
-}
-
-// Epoch is where a NewManualClock starts.
+// Epoch is where the manual clock of a PPP test starts:
+// clock.NewManual(ppptest.Epoch).
 var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// NewManualClock returns a clock reading Epoch.
-func NewManualClock() *ManualClock { return &ManualClock{now: Epoch} }
-
-// Now returns the clock's time.
-func (c *ManualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// NewTimer returns a timer that falls due d from now.
-func (c *ManualClock) NewTimer(d time.Duration) ppp.Timer {
-	t := &manualTimer{c: c, ch: make(chan time.Time, 1)}
-	t.Reset(d)
-	return t
-}
-
-// Advance moves the clock forward by d. Every timer that falls due on the
-// way gets its tick, earliest first (a tick not yet taken is not doubled).
-func (c *ManualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	target := c.now.Add(d)
-	for {
-		i := c.earliestLocked()
-		if i < 0 || c.timers[i].when.After(target) {
-			break
-		}
-		t := c.timers[i]
-		c.timers = slices.Delete(c.timers, i, i+1)
-		if t.when.After(c.now) {
-			c.now = t.when
-		}
-		select {
-		case t.ch <- c.now:
-		default:
-		}
-	}
-	c.now = target
-}
-
-// NextDeadline returns how long until the earliest armed timer falls due,
-// and false if none is armed. Tests step from deadline to deadline with it,
-// so that ticks are handled in the order they fall due.
-func (c *ManualClock) NextDeadline() (time.Duration, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	i := c.earliestLocked()
-	if i < 0 {
-		return 0, false
-	}
-	return c.timers[i].when.Sub(c.now), true
-}
-
-// Pending returns the number of armed timers.
-func (c *ManualClock) Pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
-func (c *ManualClock) earliestLocked() int {
-	i := -1
-	for j, t := range c.timers {
-		if i < 0 || t.when.Before(c.timers[i].when) || (t.when.Equal(c.timers[i].when) && t.seq < c.timers[i].seq) {
-			i = j
-		}
-	}
-	return i
-}
-
-type manualTimer struct {
-	c    *ManualClock
-	ch   chan time.Time
-	when time.Time
-	seq  uint64
-}
-
-func (t *manualTimer) C() <-chan time.Time { return t.ch }
-
-// Stop disarms the timer and takes back a tick not yet received.
-func (t *manualTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	return t.stopLocked()
-}
-
-func (t *manualTimer) stopLocked() bool {
-	select {
-	case <-t.ch:
-	default:
-	}
-	i := slices.Index(t.c.timers, t)
-	if i < 0 {
-		return false
-	}
-	t.c.timers = slices.Delete(t.c.timers, i, i+1)
-	return true
-}
-
-// Reset rearms the timer to fall due d from now.
-func (t *manualTimer) Reset(d time.Duration) bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	active := t.stopLocked()
-	t.c.seq++
-	t.when, t.seq = t.c.now.Add(d), t.c.seq
-	t.c.timers = append(t.c.timers, t)
-	return active
-}
 
 // Capture records PPP packets as they pass, for a pcap to read when a test
 // fails. Safe for concurrent use.
