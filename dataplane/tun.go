@@ -23,6 +23,9 @@ const (
 	MaxHeadroom = 256
 )
 
+// in6AddrGenModeNone is IN6_ADDR_GEN_MODE_NONE (linux/if_link.h).
+const in6AddrGenModeNone = 1
+
 // SendFunc takes one packet read from the interface towards the peer:
 // the PPP session's IPv4 send. It runs on the interface's reader
 // goroutine, one packet at a time in the order the host sent them, and
@@ -99,8 +102,9 @@ func (r Route) String() string {
 // what came from the peer (Deliver, written to the device).
 type Stats struct {
 	TxPackets, TxBytes uint64
-	// TxDrops: packets read while no session was attached, or cut
-	// short because the device's MTU was raised behind rosh's back.
+	// TxDrops: packets read while no session was attached, packets
+	// other than IPv4, and packets cut short because the device's MTU
+	// was raised behind rosh's back.
 	TxDrops uint64
 	// TxErrors: packets the SendFunc failed to send.
 	TxErrors uint64
@@ -250,6 +254,10 @@ func Open(cfg Config) (*Interface, error) {
 		}
 		i.local, i.peer = local, peer
 	}
+	// No IPv6 link-local address, hence no router or multicast listener
+	// chatter the session could not carry. Without IPv6 in the kernel
+	// this fails, which is as good.
+	_ = h.LinkSetIP6AddrGenMode(i.link, in6AddrGenModeNone)
 	if err := h.LinkSetUp(i.link); err != nil {
 		return fail(fmt.Errorf("dataplane: %s up: %w", kname, err))
 	}
@@ -591,7 +599,10 @@ func (i *Interface) readLoop() {
 			buf = make([]byte, i.headroom+n)
 			continue
 		}
-		if n == 0 {
+		if n == 0 || buf[i.headroom]>>4 != 4 {
+			// PPP here carries IPv4 only (IPCP, RFC 1332); anything
+			// else the host sends this way has nowhere to go.
+			i.tx.drops.Add(1)
 			continue
 		}
 		if i.clamp.Load() {
