@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -28,6 +29,18 @@ type Pair struct {
 	AC, Client string
 	// ACIf and ClientIf are the veth ends: ether3 and ether2.
 	ACIf, ClientIf string
+	// ACMAC and ClientMAC are the ends' addresses if the test fixed them
+	// (MACs); nil means the kernel chose them.
+	ACMAC, ClientMAC net.HardwareAddr
+}
+
+// An Option changes how NewPair makes the pair.
+type Option func(*Pair)
+
+// MACs gives the veth ends fixed addresses, for a test that checks them on
+// the wire.
+func MACs(ac, client net.HardwareAddr) Option {
+	return func(p *Pair) { p.ACMAC, p.ClientMAC = ac, client }
 }
 
 // Run runs a command and fails the test if it fails.
@@ -41,14 +54,18 @@ func Run(t testing.TB, name string, args ...string) string {
 }
 
 // NewPair makes the two namespaces and the veth pair between them, with
-// loopback up in both. It needs root.
-func NewPair(t testing.TB) *Pair {
+// loopback up in both, and waits until both ends have carrier. It needs
+// root.
+func NewPair(t testing.TB, opts ...Option) *Pair {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Fatal("this test needs root: it makes network namespaces")
 	}
 	id := fmt.Sprintf("rn%d%d", os.Getpid()%100000, serial.Add(1))
 	p := &Pair{AC: id + "a", Client: id + "c", ACIf: "ether3", ClientIf: "ether2"}
+	for _, o := range opts {
+		o(p)
+	}
 	for _, ns := range []string{p.AC, p.Client} {
 		Run(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
@@ -56,18 +73,37 @@ func NewPair(t testing.TB) *Pair {
 	}
 	// Made inside the AC's namespace with the peer put straight into the
 	// client's: the pair never exists in the host's namespace.
-	Run(t, "ip", "-n", p.AC, "link", "add", p.ACIf, "type", "veth", "peer", "name", p.ClientIf, "netns", p.Client)
+	add := []string{"-n", p.AC, "link", "add", p.ACIf}
+	if p.ACMAC != nil {
+		add = append(add, "address", p.ACMAC.String())
+	}
+	add = append(add, "type", "veth", "peer", "name", p.ClientIf)
+	if p.ClientMAC != nil {
+		add = append(add, "address", p.ClientMAC.String())
+	}
+	Run(t, "ip", append(add, "netns", p.Client)...)
 	Run(t, "ip", "-n", p.AC, "link", "set", p.ACIf, "up")
 	Run(t, "ip", "-n", p.Client, "link", "set", p.ClientIf, "up")
+	waitCarrier(t, p.AC, p.ACIf)
+	waitCarrier(t, p.Client, p.ClientIf)
+	return p
+}
+
+// waitCarrier waits for ifname in namespace ns to have carrier (LOWER_UP),
+// and fails the test if it has none within 5 s.
+func waitCarrier(t testing.TB, ns, ifname string) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		out, _ := exec.Command("ip", "-n", p.Client, "-br", "link", "show", p.ClientIf).Output()
+	for {
+		out, _ := exec.Command("ip", "-n", ns, "-br", "link", "show", ifname).Output()
 		if strings.Contains(string(out), "LOWER_UP") {
-			break
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s in %s has no carrier after 5s: %s", ifname, ns, out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return p
 }
 
 // Exec returns a command running in namespace ns.

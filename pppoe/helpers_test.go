@@ -84,26 +84,33 @@ func (w lockedWriter) Write(b []byte) (int, error) {
 	return w.w.Write(b)
 }
 
-// pipeNet is an AC-side port and a client-side port joined by a Pipe.
-type pipeNet struct {
+// testNet is an AC-side port and a client-side port joined by a wire: a
+// Pipe (newPipeNet) or a veth pair (newVethNet).
+type testNet struct {
 	acPort, clPort *link.Port
 	acMAC, clMAC   MAC
 }
 
-func newPipeNet(t testing.TB, opts ...link.PipeOption) *pipeNet {
+func newPipeNet(t testing.TB, opts ...link.PipeOption) *testNet {
 	return newPipeNetCapture(t, true, opts...)
 }
 
 // newPipeNetCapture is newPipeNet, with the AC side recorded for a failure
 // dump only if capture is set.
-func newPipeNetCapture(t testing.TB, capture bool, opts ...link.PipeOption) *pipeNet {
+func newPipeNetCapture(t testing.TB, capture bool, opts ...link.PipeOption) *testNet {
 	a, b := link.Pipe(opts...)
+	return newTestNet(t, a, b, capture)
+}
+
+// newTestNet puts ports on the AC's link ac and the client's link cl, closed
+// at cleanup, with the AC side recorded for a failure dump if capture is set.
+func newTestNet(t testing.TB, ac, cl link.Link, capture bool) *testNet {
 	if capture {
-		a = dumpOnFailure(t, a)
+		ac = dumpOnFailure(t, ac)
 	}
-	n := &pipeNet{acPort: link.NewPort(a), clPort: link.NewPort(b)}
-	n.acMAC, _ = MACFrom(a.HardwareAddr())
-	n.clMAC, _ = MACFrom(b.HardwareAddr())
+	n := &testNet{acPort: link.NewPort(ac), clPort: link.NewPort(cl)}
+	n.acMAC, _ = MACFrom(ac.HardwareAddr())
+	n.clMAC, _ = MACFrom(cl.HardwareAddr())
 	t.Cleanup(func() {
 		n.acPort.Close()
 		n.clPort.Close()

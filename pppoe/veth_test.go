@@ -5,80 +5,31 @@ package pppoe
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
+	"net"
 	"runtime"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netns"
 
 	"rosh/link"
+	"rosh/nstest"
 )
 
-var vethSerial atomic.Int32
-
-// vethNet is a veth pair between two network namespaces made for one test:
-// "ether3" in the AC's namespace, "ether2" in the client's, as in SPEC §6.
-// Nothing outside the two namespaces is touched, and both are deleted at
-// cleanup, which also removes the veth pair, whether the test passed or not.
-type vethNet struct {
-	acNS, clNS     string
-	acPort, clPort *link.Port
-	acMAC, clMAC   MAC
-}
-
-func ipCmd(t testing.TB, args ...string) {
-	t.Helper()
-	out, err := exec.Command("ip", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-func newVethNet(t testing.TB) *vethNet { return newVethNetCapture(t, true) }
+// newVethNet joins an AC-side port and a client-side port by a veth pair
+// between two network namespaces made for the test (nstest.NewPair):
+// "ether3" in the AC's namespace with MAC 02:ab:cd:00:00:01, "ether2" in the
+// client's with 02:ab:cd:00:00:02, as in SPEC §6.
+func newVethNet(t testing.TB) *testNet { return newVethNetCapture(t, true) }
 
 // newVethNetCapture is newVethNet, with the AC side recorded for a failure
 // dump only if capture is set (a flood would fill memory with it).
-func newVethNetCapture(t testing.TB, capture bool) *vethNet {
+func newVethNetCapture(t testing.TB, capture bool) *testNet {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("veth tests need root (network namespaces)")
-	}
-	id := fmt.Sprintf("rt%d%d", os.Getpid(), vethSerial.Add(1))
-	n := &vethNet{acNS: id + "a", clNS: id + "b"}
-	ipCmd(t, "netns", "add", n.acNS)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", n.acNS).Run() })
-	ipCmd(t, "netns", "add", n.clNS)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", n.clNS).Run() })
-	// Made inside the AC's namespace, the peer placed straight into the
-	// client's: the pair never exists in the host namespace.
-	ipCmd(t, "-n", n.acNS, "link", "add", "ether3", "address", "02:ab:cd:00:00:01",
-		"type", "veth", "peer", "name", "ether2", "address", "02:ab:cd:00:00:02", "netns", n.clNS)
-	ipCmd(t, "-n", n.acNS, "link", "set", "ether3", "up")
-	ipCmd(t, "-n", n.clNS, "link", "set", "ether2", "up")
-	for _, ns := range []string{n.acNS, n.clNS} {
-		waitFor(t, ns+" link up", func() bool {
-			out, _ := exec.Command("ip", "-n", ns, "-br", "link").Output()
-			return strings.Contains(string(out), "LOWER_UP") && !strings.Contains(string(out), "NO-CARRIER")
-		})
-	}
-
-	acLink := openPcapIn(t, n.acNS, "ether3")
-	if capture {
-		acLink = dumpOnFailure(t, acLink)
-	}
-	clLink := openPcapIn(t, n.clNS, "ether2")
-	n.acPort, n.clPort = link.NewPort(acLink), link.NewPort(clLink)
-	n.acMAC, _ = MACFrom(acLink.HardwareAddr())
-	n.clMAC, _ = MACFrom(clLink.HardwareAddr())
-	t.Cleanup(func() {
-		n.acPort.Close()
-		n.clPort.Close()
-	})
-	return n
+	p := nstest.NewPair(t, nstest.MACs(
+		net.HardwareAddr{0x02, 0xab, 0xcd, 0, 0, 1},
+		net.HardwareAddr{0x02, 0xab, 0xcd, 0, 0, 2}))
+	return newTestNet(t, openPcapIn(t, p.AC, p.ACIf), openPcapIn(t, p.Client, p.ClientIf), capture)
 }
 
 // openPcapIn opens a pcap Link on ifname inside the named namespace. The
