@@ -53,6 +53,32 @@ func (s *Session) sendMarshaled(proto Protocol, n int, marshal func([]byte) (int
 	return b
 }
 
+// authSide is what both directions share: the method LCP negotiated,
+// whether its exchange is running, and whether it is done.
+type authSide struct {
+	s      *Session
+	method Method
+	active bool
+	done   bool
+}
+
+func (a *authSide) finished() bool { return a.method == MethodNone || a.done }
+
+// accepts reports whether a PAP or CHAP packet belongs to the running
+// exchange of the negotiated method. If not, the packet is discarded, with
+// idle as the reason when no exchange is running.
+func (a *authSide) accepts(proto Protocol, idle string) bool {
+	if !a.active {
+		a.s.discard(proto, idle)
+		return false
+	}
+	if proto == ProtoPAP && a.method == PAP || proto == ProtoCHAP && a.method != PAP && a.method != MethodNone {
+		return true
+	}
+	a.s.discard(proto, "not the negotiated method")
+	return false
+}
+
 // The texts an authenticator sends when the Authenticator gives none.
 const (
 	msgGranted = "Access granted"
@@ -61,10 +87,7 @@ const (
 
 // authPeer: we are the authenticator.
 type authPeer struct {
-	s      *Session
-	method Method
-	active bool
-	done   bool
+	authSide
 
 	id        uint8
 	challenge [16]byte
@@ -75,10 +98,8 @@ type authPeer struct {
 	reply   []byte
 }
 
-func (a *authPeer) finished() bool { return a.method == MethodNone || a.done }
-
 func (a *authPeer) begin(m Method) {
-	*a = authPeer{s: a.s, method: m, active: true, id: a.id, reply: a.reply[:0]}
+	*a = authPeer{authSide: authSide{s: a.s, method: m, active: true}, id: a.id, reply: a.reply[:0]}
 	if m == PAP {
 		// RFC 1334 §2.1: the peer sends; we wait.
 		a.s.startTimer(timerAuthPeer, a.s.authDeadline())
@@ -119,17 +140,13 @@ func (a *authPeer) timeout() {
 }
 
 func (a *authPeer) input(proto Protocol, p Packet) {
-	if !a.active {
-		a.s.discard(proto, "not authenticating the peer")
+	if !a.accepts(proto, "not authenticating the peer") {
 		return
 	}
-	switch {
-	case proto == ProtoPAP && a.method == PAP:
+	if proto == ProtoPAP {
 		a.pap(p)
-	case proto == ProtoCHAP && a.method != PAP && a.method != MethodNone:
+	} else {
 		a.chap(p)
-	default:
-		a.s.discard(proto, "not the negotiated method")
 	}
 }
 
@@ -276,10 +293,7 @@ func (a *authPeer) verdict(user string, res AuthResult) {
 
 // authSelf: we are the peer being authenticated.
 type authSelf struct {
-	s      *Session
-	method Method
-	active bool
-	done   bool
+	authSide
 
 	id    uint8 // PAP request identifier
 	sends int
@@ -293,10 +307,8 @@ type authSelf struct {
 	ntResponse    [24]byte
 }
 
-func (a *authSelf) finished() bool { return a.method == MethodNone || a.done }
-
 func (a *authSelf) begin(m Method) {
-	*a = authSelf{s: a.s, method: m, active: true, id: a.id, chal: a.chal[:0], resp: a.resp[:0]}
+	*a = authSelf{authSide: authSide{s: a.s, method: m, active: true}, id: a.id, chal: a.chal[:0], resp: a.resp[:0]}
 	if m == PAP {
 		a.sendPAP()
 		return
@@ -338,17 +350,13 @@ func (a *authSelf) timeout() {
 }
 
 func (a *authSelf) input(proto Protocol, p Packet) {
-	if !a.active {
-		a.s.discard(proto, "not authenticating to the peer")
+	if !a.accepts(proto, "not authenticating to the peer") {
 		return
 	}
-	switch {
-	case proto == ProtoPAP && a.method == PAP:
+	if proto == ProtoPAP {
 		a.pap(p)
-	case proto == ProtoCHAP && a.method != PAP && a.method != MethodNone:
+	} else {
 		a.chap(p)
-	default:
-		a.s.discard(proto, "not the negotiated method")
 	}
 }
 
