@@ -162,6 +162,57 @@ func TestPortDemux(t *testing.T) {
 	}
 }
 
+// SubscribeDst handlers see only frames for their MAC, before the
+// handlers that see everything; cancelling one (from inside it, too)
+// leaves the others of the same MAC, and OnDown reaches them all.
+func TestPortSubscribeDst(t *testing.T) {
+	a, b := Pipe()
+	p := NewPort(b)
+	defer a.Close()
+
+	var mu sync.Mutex
+	var order []string
+	record := func(name string, accept bool) Handler {
+		return func(f []byte) bool {
+			mu.Lock()
+			order = append(order, fmt.Sprintf("%s:%c", name, f[14]))
+			mu.Unlock()
+			return accept
+		}
+	}
+	dst := func(b byte) [6]byte { return [6]byte{0x02, 0, 0, 0, 0, b} }
+	p.Subscribe(record("all", false))
+	var self *Subscription
+	self = p.SubscribeDst(dst(1), func(f []byte) bool {
+		record("one-once", true)(f)
+		self.Cancel()
+		return true
+	})
+	p.SubscribeDst(dst(1), record("one", true))
+	downs := 0
+	p.SubscribeDst(dst(2), record("two", false)).OnDown(func() { downs++ })
+
+	_ = a.WriteFrame(frame(1, 9, 0x8863, 'a'))
+	_ = a.WriteFrame(frame(1, 9, 0x8863, 'b'))
+	_ = a.WriteFrame(frame(2, 9, 0x8863, 'c')) // keyed, not accepted
+	_ = a.WriteFrame(frame(3, 9, 0x8863, 'd')) // nobody's MAC
+	waitFor(t, func() bool { return p.Stats().Link.RxFrames == 4 })
+
+	mu.Lock()
+	want := "[one-once:a one:a all:a one:b all:b two:c all:c all:d]"
+	if s := fmt.Sprint(order); s != want {
+		t.Errorf("handlers ran %s, want %s", s, want)
+	}
+	mu.Unlock()
+	if st := p.Stats(); st.Unmatched != 2 || st.Subscribers != 3 {
+		t.Errorf("stats = %+v, want 2 unmatched, 3 subscribers", st)
+	}
+	p.Close()
+	if downs != 1 {
+		t.Errorf("OnDown of a SubscribeDst handler ran %d times, want 1", downs)
+	}
+}
+
 func TestCancelInsideHandler(t *testing.T) {
 	a, b := Pipe()
 	p := NewPort(b)

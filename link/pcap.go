@@ -22,11 +22,27 @@ const PPPoEFilter = "ether proto 0x8863 or ether proto 0x8864 or " +
 // again at whether the handle was closed.
 const pcapReadTimeout = 200 * time.Millisecond
 
+// PcapOptions are the settings of OpenPcapWith that OpenPcap leaves at
+// their defaults.
+type PcapOptions struct {
+	// Promiscuous receives frames sent to any MAC, not only the
+	// interface's own and broadcast: what a subscriber emulator needs,
+	// whose hosts have MACs the interface does not (on a veth the kernel
+	// hands those frames up anyway; a real NIC filters them out).
+	Promiscuous bool
+	// BufferSize is the kernel ring's size in bytes; 0 keeps libpcap's
+	// default (2 MiB), which a burst from thousands of sessions can fill.
+	BufferSize int
+}
+
 // OpenPcap opens the Linux interface ifname for PPPoE: a pcap handle in
 // immediate mode that sees only frames arriving on the interface (not the
 // ones it sends), filtered by PPPoEFilter. The MAC address and MTU are read
 // from the interface when it is opened.
-func OpenPcap(ifname string) (Link, error) {
+func OpenPcap(ifname string) (Link, error) { return OpenPcapWith(ifname, PcapOptions{}) }
+
+// OpenPcapWith is OpenPcap with options.
+func OpenPcapWith(ifname string, opt PcapOptions) (Link, error) {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
 		return nil, fmt.Errorf("link: %s: %w", ifname, err)
@@ -44,12 +60,16 @@ func OpenPcap(ifname string) (Link, error) {
 	}
 	defer ih.CleanUp()
 	snap := max(MaxFrameLen(mtu)+64, 2048)
-	for _, set := range []func() error{
+	sets := []func() error{
 		func() error { return ih.SetSnapLen(snap) },
-		func() error { return ih.SetPromisc(false) },
+		func() error { return ih.SetPromisc(opt.Promiscuous) },
 		func() error { return ih.SetImmediateMode(true) },
 		func() error { return ih.SetTimeout(pcapReadTimeout) },
-	} {
+	}
+	if opt.BufferSize > 0 {
+		sets = append(sets, func() error { return ih.SetBufferSize(opt.BufferSize) })
+	}
+	for _, set := range sets {
 		if err := set(); err != nil {
 			return nil, fmt.Errorf("link: %s: %w", ifname, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,9 +17,10 @@ import (
 type Handler func(frame []byte) (accepted bool)
 
 // Port is the one reader of a Link. Its goroutine reads each frame once and
-// offers it to every subscribed Handler, in subscription order, without
-// starting a goroutine per frame. Writers share the Link through
-// Port.WriteFrame.
+// offers it to the Handlers subscribed to its destination MAC
+// (SubscribeDst), then to every Handler subscribed to all frames
+// (Subscribe), each group in subscription order, without starting a
+// goroutine per frame. Writers share the Link through Port.WriteFrame.
 type Port struct {
 	l      Link
 	subs   atomic.Pointer[[]*Subscription] // copy-on-write; the reader never locks
@@ -27,6 +29,14 @@ type Port struct {
 	closed atomic.Bool
 	down   bool  // the reader has stopped and run the OnDown hooks
 	err    error // why the reader stopped, if not Close
+
+	// byDst indexes the SubscribeDst handlers by destination MAC, so a
+	// frame for one of 10,000 emulated hosts costs one map lookup, not
+	// 10,000 handler calls. Its slices are replaced, never changed in
+	// place; nDst lets a port without such handlers skip the lock.
+	dstMu sync.RWMutex
+	byDst map[[6]byte][]*Subscription
+	nDst  atomic.Int64
 
 	unmatched  atomic.Uint64
 	readErrors atomic.Uint64
@@ -37,6 +47,8 @@ type Subscription struct {
 	p      *Port
 	h      Handler
 	onDown func() // guarded by p.mu
+	keyed  bool   // registered under dst by SubscribeDst
+	dst    [6]byte
 }
 
 // maxReadErrors is how many ReadFrame errors in a row (10 ms apart) make
@@ -55,7 +67,7 @@ type PortStats struct {
 // NewPort starts the reader goroutine of l. The Port owns l from now on:
 // Port.Close closes it.
 func NewPort(l Link) *Port {
-	p := &Port{l: l, done: make(chan struct{})}
+	p := &Port{l: l, done: make(chan struct{}), byDst: make(map[[6]byte][]*Subscription)}
 	p.subs.Store(new([]*Subscription))
 	go p.read()
 	return p
@@ -90,6 +102,17 @@ func (p *Port) read() {
 		failures = 0
 		frame := buf[:n]
 		accepted := false
+		if n >= 6 && p.nDst.Load() > 0 {
+			p.dstMu.RLock()
+			keyed := p.byDst[[6]byte(frame[:6])]
+			p.dstMu.RUnlock()
+			// Called unlocked: a handler may Cancel its subscription.
+			for _, s := range keyed {
+				if s.h(frame) {
+					accepted = true
+				}
+			}
+		}
 		for _, s := range *p.subs.Load() {
 			if s.h(frame) {
 				accepted = true
@@ -112,6 +135,15 @@ func (p *Port) stop() {
 			hooks = append(hooks, s.onDown)
 		}
 	}
+	p.dstMu.RLock()
+	for _, subs := range p.byDst {
+		for _, s := range subs {
+			if s.onDown != nil {
+				hooks = append(hooks, s.onDown)
+			}
+		}
+	}
+	p.dstMu.RUnlock()
 	p.mu.Unlock()
 	for _, fn := range hooks {
 		fn()
@@ -150,6 +182,23 @@ func (p *Port) Subscribe(h Handler) *Subscription {
 	return s
 }
 
+// SubscribeDst registers h for every frame read from now on whose
+// destination MAC is dst, and only those. It is Subscribe for a handler
+// that would reject every other frame anyway (a PPPoE client, whose
+// discovery replies and session frames are all unicast to it), at the cost
+// of one map lookup per frame however many such handlers there are.
+func (p *Port) SubscribeDst(dst [6]byte, h Handler) *Subscription {
+	s := &Subscription{p: p, h: h, keyed: true, dst: dst}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dstMu.Lock()
+	defer p.dstMu.Unlock()
+	old := p.byDst[dst]
+	p.byDst[dst] = append(old[:len(old):len(old)], s)
+	p.nDst.Add(1)
+	return s
+}
+
 // Cancel removes the subscription. It may be called from inside its own
 // Handler and more than once. Once Cancel returns, the reader may still be
 // running the handler for the current frame, but not for later ones.
@@ -158,6 +207,22 @@ func (s *Subscription) Cancel() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s.onDown = nil
+	if s.keyed {
+		p.dstMu.Lock()
+		defer p.dstMu.Unlock()
+		old := p.byDst[s.dst]
+		i := slices.Index(old, s)
+		if i < 0 {
+			return
+		}
+		if len(old) == 1 {
+			delete(p.byDst, s.dst)
+		} else {
+			p.byDst[s.dst] = slices.Delete(slices.Clone(old), i, i+1)
+		}
+		p.nDst.Add(-1)
+		return
+	}
 	old := *p.subs.Load()
 	next := make([]*Subscription, 0, len(old))
 	for _, o := range old {
@@ -207,7 +272,7 @@ func (p *Port) Stats() PortStats {
 		Link:        p.l.Stats(),
 		Unmatched:   p.unmatched.Load(),
 		ReadErrors:  p.readErrors.Load(),
-		Subscribers: len(*p.subs.Load()),
+		Subscribers: len(*p.subs.Load()) + int(p.nDst.Load()),
 	}
 }
 
