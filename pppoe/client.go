@@ -40,6 +40,11 @@ type ClientConfig struct {
 	HostUniq []byte
 	// MaxPayload, above 1492, asks for that PPP-Max-Payload (RFC 4638).
 	MaxPayload uint16
+	// LocalMAC is the source MAC of the client's frames, and the
+	// destination it answers to; zero is the port's own. A subscriber
+	// emulator gives each of its hosts one of their own, and opens the
+	// port promiscuous so their frames come up.
+	LocalMAC MAC
 	// Clock to take time from; nil is the real clock.
 	Clock clock.Clock
 	// PADITimeout, PADIMaxTimeout, PADRTimeout and PADRAttempts override
@@ -89,6 +94,12 @@ func NewClient(port *link.Port, cfg ClientConfig) (*Client, error) {
 	local, ok := MACFrom(port.HardwareAddr())
 	if !ok {
 		return nil, fmt.Errorf("pppoe: %s: not an Ethernet interface", port.Name())
+	}
+	if !cfg.LocalMAC.IsZero() {
+		if cfg.LocalMAC.IsMulticast() {
+			return nil, fmt.Errorf("pppoe: local MAC %v is not unicast", cfg.LocalMAC)
+		}
+		local = cfg.LocalMAC
 	}
 	c := &Client{port: port, cfg: cfg, clock: clock.OrReal(cfg.Clock), local: local}
 	if len(cfg.HostUniq) > 0 {
@@ -198,7 +209,7 @@ func (c *Client) Dial(ctx context.Context) (*Session, error) {
 		buf:     make([]byte, link.MaxFrameLen(c.port.MTU())),
 		timeout: c.cfg.PADITimeout,
 	}
-	sub := c.port.Subscribe(c.match(d.inbox))
+	sub := c.port.SubscribeDst(c.local, c.match(d.inbox))
 	defer sub.Cancel()
 	d.timer = c.clock.NewTimer(d.timeout)
 	defer d.timer.Stop()
@@ -453,7 +464,7 @@ func (d *dialer) onPADS() (*Session, error) {
 		c.down.Add(1)
 		s.event(Event{Time: c.clock.Now(), Kind: EventSessionDown, Interface: c.port.Name(), Err: reason})
 	}
-	s.setSub(c.port.Subscribe(c.sessionHandler(s)).OnDown(func() { s.end(ErrLinkDown) }))
+	s.setSub(c.port.SubscribeDst(c.local, c.sessionHandler(s)).OnDown(func() { s.end(ErrLinkDown) }))
 	c.up.Add(1)
 	c.event(Event{Kind: EventSessionUp, Peer: info.Peer, Session: info.ID, Service: info.Service, ACName: info.ACName})
 	return s, nil

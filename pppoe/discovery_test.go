@@ -485,6 +485,43 @@ func TestOneSessionPerHost(t *testing.T) {
 	}
 }
 
+// Clients with their own LocalMAC on one port are distinct hosts to the
+// AC (with OneSessionPerHost, neither replaces the other): their frames
+// carry their MAC, and a PADT for one leaves the other up.
+func TestClientLocalMAC(t *testing.T) {
+	checkLeaks(t)
+	n := newPipeNet(t)
+	ups := make(chan *Session, 2)
+	startAC(t, n.acPort, ACConfig{OnSession: func(s *Session) { ups <- s }},
+		Service{Name: "svc", OneSessionPerHost: true})
+	macs := []MAC{{0x02, 0x45, 0x4d, 0, 0, 1}, {0x02, 0x45, 0x4d, 0, 0, 2}}
+	var cl [2]*Session
+	for i, mac := range macs {
+		s, err := dial(t, newClient(t, n.clPort, ClientConfig{ServiceName: "svc", LocalMAC: mac}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Info().Local != mac {
+			t.Errorf("client %d session Local = %v, want %v", i, s.Info().Local, mac)
+		}
+		if as := <-ups; as.Peer() != mac {
+			t.Errorf("AC session %d from %v, want %v", i, as.Peer(), mac)
+		}
+		cl[i] = s
+	}
+	if err := cl[0].Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-cl[1].Done():
+		t.Fatalf("second host's session ended with %v", cl[1].Err())
+	case <-time.After(50 * time.Millisecond):
+	}
+	if _, err := NewClient(n.clPort, ClientConfig{LocalMAC: Broadcast}); err == nil {
+		t.Error("NewClient accepted a broadcast LocalMAC")
+	}
+}
+
 func TestPADODelay(t *testing.T) {
 	checkLeaks(t)
 	clk := clock.NewManual(time.Unix(1_000_000, 0))
