@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"os/exec"
@@ -21,10 +22,10 @@ type echoBench struct {
 	timeout *time.Timer // reused: a fresh time.After would allocate
 }
 
-func newEchoBench(tb testing.TB) *echoBench {
+func newEchoBench(tb testing.TB, offload bool) *echoBench {
 	tb.Helper()
 	e := &echoBench{signal: make(chan struct{}, 1)}
-	e.ifc = openT(tb, Config{Name: "bench", Namespace: newNS(tb), MTU: 1500, Local: addrA, Peer: addrB, ClampMSS: true})
+	e.ifc = openT(tb, Config{Name: "bench", Namespace: newNS(tb), MTU: 1500, Local: addrA, Peer: addrB, ClampMSS: true, Offload: offload})
 	err := e.ifc.Attach(func(pkt []byte) error {
 		if len(pkt) >= 28 && pkt[9] == 1 && pkt[20] == 0 {
 			e.replies.Add(1)
@@ -62,23 +63,31 @@ func (e *echoBench) roundTrip(tb testing.TB) {
 // The data path allocates nothing per packet: Deliver, the kernel's
 // reply, the reader and the SendFunc, counted across all goroutines.
 func TestZeroAllocsPerPacket(t *testing.T) {
-	e := newEchoBench(t)
-	for range 10 {
-		e.roundTrip(t) // warm up: the reader's buffer, the poller
-	}
-	if n := testing.AllocsPerRun(500, func() { e.roundTrip(t) }); n != 0 {
-		t.Errorf("%.2f allocations per packet round trip, want 0", n)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			e := newEchoBench(t, m.offload)
+			for range 10 {
+				e.roundTrip(t) // warm up: the reader's buffer, the poller
+			}
+			if n := testing.AllocsPerRun(500, func() { e.roundTrip(t) }); n != 0 {
+				t.Errorf("%.2f allocations per packet round trip, want 0", n)
+			}
+		})
 	}
 }
 
 // BenchmarkEchoRoundTrip: one echo request in with Deliver and its reply
 // out through the reader, one at a time — the latency of the pump.
 func BenchmarkEchoRoundTrip(b *testing.B) {
-	e := newEchoBench(b)
-	e.roundTrip(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		e.roundTrip(b)
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			e := newEchoBench(b, m.offload)
+			e.roundTrip(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				e.roundTrip(b)
+			}
+		})
 	}
 }
 
@@ -86,7 +95,13 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 // packet of the pump when it is busy (two packets cross the device per
 // op).
 func BenchmarkEchoPipelined(b *testing.B) {
-	e := newEchoBench(b)
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) { benchEchoPipelined(b, m.offload) })
+	}
+}
+
+func benchEchoPipelined(b *testing.B, offload bool) {
+	e := newEchoBench(b, offload)
 	e.roundTrip(b)
 	base := e.replies.Load()
 	b.ReportAllocs()
@@ -120,8 +135,14 @@ func BenchmarkEchoPipelined(b *testing.B) {
 // across two Interfaces joined back to back (each reader delivers into
 // the other device), at MTU 1492 with change-tcp-mss on. Reports Gbit/s.
 func BenchmarkTunnelTCP(b *testing.B) {
-	tn := newTunnel(b, Config{Name: "pppoe-out1", MTU: 1492, ClampMSS: true}, Config{Name: "<pppoe-MT-User>", MTU: 1492, ClampMSS: true})
-	benchTCP(b, tn.nsA, tn.nsB, addrB.String())
+	for _, offload := range []bool{false, true} {
+		b.Run(fmt.Sprintf("offload=%v", offload), func(b *testing.B) {
+			tn := newTunnel(b,
+				Config{Name: "pppoe-out1", MTU: 1492, ClampMSS: true, Offload: offload},
+				Config{Name: "<pppoe-MT-User>", MTU: 1492, ClampMSS: true, Offload: offload})
+			benchTCP(b, tn.nsA, tn.nsB, addrB.String())
+		})
+	}
 }
 
 // BenchmarkVethTCP is the baseline: the same stream over a bare veth

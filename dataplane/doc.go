@@ -16,7 +16,7 @@
 //	local, peer := dataplane.Placeholder(n)
 //	ifc, err := dataplane.Open(dataplane.Config{
 //		Name: "pppoe-out1", MTU: 1480, Local: local, Peer: peer,
-//		ClampMSS: true, Headroom: 2,
+//		ClampMSS: true, Headroom: 2, Offload: true,
 //		OnFirstPacket: func() { select { case dial <- struct{}{}: default: } },
 //	})
 //	ifc.AddRoute(dataplane.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Metric: distance})
@@ -31,6 +31,13 @@
 //	// ppp.Config.OnPacket: IPv4 from the peer
 //	OnPacket: func(_ ppp.Protocol, b []byte) { ifc.Deliver(b) }
 //
+//	// or, to let the kernel take a TCP burst in one piece (GRO), queue
+//	// and flush when no more frames are waiting:
+//	ifc.Queue(ip)
+//	if len(pppoeSession.Recv()) == 0 {
+//		ifc.Flush()
+//	}
+//
 //	// the session ended: keep the interface for the next dial …
 //	ifc.Detach()
 //	ifc.SetAddrs(dataplane.Placeholder(n))
@@ -40,6 +47,14 @@
 // A server session does the same without the placeholders: Open with
 // the session's addresses once IPCP is up, Attach, and Close when it
 // ends; its /ppp secret routes go in with AddRoute.
+//
+// With Config.Offload the device carries a virtio_net_hdr and takes TSO
+// and checksum offload: the kernel hands over up to 64 KiB of a TCP
+// stream in one read, which the reader cuts into MTU-sized segments
+// (as Linux's own GSO would) before the SendFunc sees them, and Queue
+// joins consecutive segments from the peer into one write (GRO, by
+// rules as strict as Linux's). The session sees the same packets either
+// way; the host makes a fraction of the system calls.
 //
 // change-tcp-mss is ClampMSS applied to both directions: the MSS of TCP
 // SYNs and SYN-ACKs is lowered to MTU − 40 (RFC 879, RFC 6691) with the

@@ -65,6 +65,18 @@ type Config struct {
 	// Headroom is how many bytes before each outbound packet the
 	// SendFunc receives for its own header, at most MaxHeadroom.
 	Headroom int
+	// Offload turns on the device's offloads (IFF_VNET_HDR, TSO and
+	// checksums over IPv4; see offload.go): the kernel hands over a TCP
+	// burst of up to 64 KiB in one read, which the reader cuts into
+	// MTU-sized segments for the SendFunc, and Queue joins a stream's
+	// segments back for the kernel. Fewer system calls per packet; the
+	// session sees the same packets.
+	Offload bool
+	// SendBatchEnd, if set, is called on the reader goroutine after the
+	// packets of one read — one, or a TSO burst's segments — went to the
+	// SendFunc: a sender that batches (a Queue on the other side, a
+	// sendmmsg) sends now.
+	SendBatchEnd func()
 	// OnFirstPacket, if set, is called when a packet leaves the host
 	// through the interface while no session is attached — once after
 	// Open and once after each Detach, until the next Attach. It is the
@@ -133,10 +145,12 @@ type counters struct {
 // Every method is safe for concurrent use. The data path (reader loop
 // and Deliver) allocates nothing per packet.
 type Interface struct {
-	name, kname string
-	index       int
-	headroom    int
-	onFirst     func()
+	name, kname  string
+	index        int
+	headroom     int
+	offload      bool
+	onFirst      func()
+	sendBatchEnd func()
 
 	nl   *netlink.Handle
 	link netlink.Link
@@ -154,6 +168,11 @@ type Interface struct {
 	mu    sync.Mutex
 	send  SendFunc
 	armed bool // OnFirstPacket fires on the next detached packet
+
+	// wmu guards the write side with offloads on: the coalescer and its
+	// buffers.
+	wmu sync.Mutex
+	gro coalescer
 
 	// admin serialises configuration: addresses, MTU, routes, Close.
 	admin       sync.Mutex
@@ -200,10 +219,14 @@ func Open(cfg Config) (*Interface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataplane: netlink: %w", err)
 	}
+	flags := netlink.TUNTAP_NO_PI | netlink.TUNTAP_TUN_EXCL
+	if cfg.Offload {
+		flags |= netlink.TUNTAP_VNET_HDR
+	}
 	tun := &netlink.Tuntap{
 		LinkAttrs:  netlink.LinkAttrs{Name: kname},
 		Mode:       netlink.TUNTAP_MODE_TUN,
-		Flags:      netlink.TUNTAP_NO_PI | netlink.TUNTAP_TUN_EXCL,
+		Flags:      flags,
 		Queues:     1,
 		NonPersist: true,
 	}
@@ -227,9 +250,11 @@ func Open(cfg Config) (*Interface, error) {
 		return nil, fmt.Errorf("dataplane: creating TUN %s: %d queues open, want 1", kname, len(tun.Fds))
 	}
 	i := &Interface{
-		name: cfg.Name, kname: kname, headroom: cfg.Headroom, onFirst: cfg.OnFirstPacket,
+		name: cfg.Name, kname: kname, headroom: cfg.Headroom, offload: cfg.Offload,
+		onFirst: cfg.OnFirstPacket, sendBatchEnd: cfg.SendBatchEnd,
 		nl: h, file: tun.Fds[0], done: make(chan struct{}), armed: true,
 	}
+	i.gro.write = i.write
 	// Closing the only file removes the device, with its addresses and
 	// routes; until the reader runs, that is the whole of the cleanup.
 	fail := func(err error) (*Interface, error) {
@@ -237,6 +262,11 @@ func Open(cfg Config) (*Interface, error) {
 		i.removeDevice()
 		h.Close()
 		return nil, err
+	}
+	if cfg.Offload {
+		if err := setOffloads(i.file, tunOffloads); err != nil {
+			return fail(fmt.Errorf("dataplane: %s offloads: %w", kname, err))
+		}
 	}
 	i.link, err = h.LinkByName(kname)
 	if err != nil {
@@ -574,95 +604,6 @@ func (i *Interface) removeDevice() error {
 	return nil
 }
 
-// readLoop is the interface's one reader: it reads each packet the host
-// routes into the device and hands it to the session, in order, reusing
-// one buffer.
-func (i *Interface) readLoop() {
-	defer close(i.done)
-	buf := make([]byte, i.headroom+max(i.MTU(), DefaultMTU))
-	for {
-		if need := i.headroom + i.MTU(); need > len(buf) {
-			buf = make([]byte, need)
-		}
-		n, err := i.file.Read(buf[i.headroom:])
-		if err != nil {
-			if !errors.Is(err, os.ErrClosed) {
-				i.err = fmt.Errorf("dataplane: reading %s: %w", i.kname, err)
-			}
-			return
-		}
-		if n > len(buf)-i.headroom {
-			// The kernel reports a packet's whole length even when
-			// the buffer held only its start: the MTU was raised
-			// behind our back. Drop it; the next one fits.
-			i.tx.drops.Add(1)
-			buf = make([]byte, i.headroom+n)
-			continue
-		}
-		if n == 0 || buf[i.headroom]>>4 != 4 {
-			// PPP here carries IPv4 only (IPCP, RFC 1332); anything
-			// else the host sends this way has nowhere to go.
-			i.tx.drops.Add(1)
-			continue
-		}
-		if i.clamp.Load() {
-			ClampMSS(buf[i.headroom:i.headroom+n], uint16(i.mss.Load()))
-		}
-		i.forward(buf[:i.headroom+n], n)
-	}
-}
-
-// forward hands one packet (n bytes of IP after the headroom) to the
-// attached session, or drops it and, the first time, asks for one.
-func (i *Interface) forward(pkt []byte, n int) {
-	i.mu.Lock()
-	send := i.send
-	if send == nil {
-		fire := i.armed && i.onFirst != nil
-		i.armed = false
-		i.mu.Unlock()
-		i.tx.drops.Add(1)
-		if fire {
-			i.onFirst()
-		}
-		return
-	}
-	err := send(pkt)
-	i.mu.Unlock()
-	if err != nil {
-		i.tx.errors.Add(1)
-		return
-	}
-	i.tx.packets.Add(1)
-	i.tx.bytes.Add(uint64(n))
-}
-
-// Deliver writes one IPv4 packet received from the peer into the device,
-// for the host to route. With change-tcp-mss on it clamps a SYN's MSS
-// first, in pkt itself: the caller's buffer must be writable, and is not
-// kept after Deliver returns. It is safe to call from any goroutine (the
-// PPP session's, typically) and allocates nothing unless it fails.
-func (i *Interface) Deliver(pkt []byte) error {
-	if len(pkt) < ipv4MinLen || pkt[0]>>4 != 4 {
-		i.rx.drops.Add(1)
-		return ErrNotIPv4
-	}
-	if i.clamp.Load() {
-		ClampMSS(pkt, uint16(i.mss.Load()))
-	}
-	if _, err := i.file.Write(pkt); err != nil {
-		if errors.Is(err, os.ErrClosed) {
-			i.rx.drops.Add(1)
-			return ErrClosed
-		}
-		i.rx.errors.Add(1)
-		return fmt.Errorf("dataplane: writing to %s: %w", i.kname, err)
-	}
-	i.rx.packets.Add(1)
-	i.rx.bytes.Add(uint64(len(pkt)))
-	return nil
-}
-
 // checkAddrs accepts two IPv4 addresses (IPv4-mapped IPv6 ones are
 // unmapped) or none.
 func checkAddrs(local, peer netip.Addr) (netip.Addr, netip.Addr, error) {
@@ -694,4 +635,18 @@ func p2pAddr(local, peer netip.Addr) *netlink.Addr {
 		IPNet: &net.IPNet{IP: local.AsSlice(), Mask: net.CIDRMask(32, 32)},
 		Peer:  &net.IPNet{IP: peer.AsSlice(), Mask: net.CIDRMask(32, 32)},
 	}
+}
+
+// setOffloads tells the device which offloads the reader takes
+// (TUNSETOFFLOAD).
+func setOffloads(f *os.File, offloads int) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.IoctlSetInt(int(fd), unix.TUNSETOFFLOAD, offloads) }); err != nil {
+		return err
+	}
+	return serr
 }

@@ -30,7 +30,7 @@ func TestOpenAddressesRoutesClose(t *testing.T) {
 		t.Errorf("kernel name %q, want pppoe-MT-User", k)
 	}
 	link := run(t, "ip", "-n", ns, "-d", "link", "show", "dev", k)
-	for _, want := range []string{"mtu 1480", "UP", "tun type tun pi off"} {
+	for _, want := range []string{"mtu 1480", "UP", "tun type tun pi off vnet_hdr off"} {
 		if !strings.Contains(link, want) {
 			t.Errorf("ip link: no %q in\n%s", want, link)
 		}
@@ -189,10 +189,16 @@ func isICMP(typ byte) func([]byte) bool {
 // The kernel answers an echo request written with Deliver, and the reply
 // comes out of the reader, whole and with valid checksums.
 func TestDeliverEchoReply(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { testDeliverEchoReply(t, m.offload) })
+	}
+}
+
+func testDeliverEchoReply(t *testing.T, offload bool) {
 	checkGoroutines(t)
 	ns := newNS(t)
 	c := newCapture()
-	ifc := openT(t, Config{Name: "PPPoE-Out", Namespace: ns, MTU: 1480, Local: addrA, Peer: addrB})
+	ifc := openT(t, Config{Name: "PPPoE-Out", Namespace: ns, MTU: 1480, Local: addrA, Peer: addrB, Offload: offload})
 	if err := ifc.Attach(c.send, netip.Addr{}, netip.Addr{}, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -229,11 +235,17 @@ func TestDeliverEchoReply(t *testing.T) {
 // ping in the namespace goes out through the interface to the SendFunc,
 // which answers it as the peer would.
 func TestPingFromNamespace(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { testPingFromNamespace(t, m.offload) })
+	}
+}
+
+func testPingFromNamespace(t *testing.T, offload bool) {
 	checkGoroutines(t)
 	ns := newNS(t)
 	var ifc *Interface
 	var seen sync.Map
-	ifc = openT(t, Config{Name: "ping-out", Namespace: ns, MTU: 1492, Local: addrA, Peer: addrB})
+	ifc = openT(t, Config{Name: "ping-out", Namespace: ns, MTU: 1492, Local: addrA, Peer: addrB, Offload: offload})
 	err := ifc.Attach(func(pkt []byte) error {
 		seen.Store(string(pkt[12:20]), true)
 		if echoResponder(pkt) {
@@ -300,5 +312,28 @@ func TestCloseMany(t *testing.T) {
 	}
 	if out := run(t, "ip", "-n", ns, "-br", "link"); strings.Contains(out, "pppoe") {
 		t.Errorf("devices left:\n%s", out)
+	}
+}
+
+// With Offload the device has a virtio_net_hdr and offers the kernel TSO
+// and checksum offload.
+func TestOpenOffload(t *testing.T) {
+	checkGoroutines(t)
+	ns := newNS(t)
+	ifc := openT(t, Config{Name: "pppoe-out1", Namespace: ns, MTU: 1492, Local: addrA, Peer: addrB, Offload: true})
+	if out := run(t, "ip", "-n", ns, "-d", "link", "show", "dev", ifc.KernelName()); !strings.Contains(out, "vnet_hdr on") {
+		t.Errorf("no vnet_hdr:\n%s", out)
+	}
+	if _, err := exec.LookPath("ethtool"); err != nil {
+		return
+	}
+	out, err := inNS(ns, "ethtool", "-k", ifc.KernelName()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ethtool: %v\n%s", err, out)
+	}
+	for _, want := range []string{"tx-tcp-segmentation: on", "tx-checksumming: on", "tx-tcp6-segmentation: off"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("ethtool -k: no %q in\n%s", want, out)
+		}
 	}
 }

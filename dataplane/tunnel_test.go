@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -31,11 +33,20 @@ func newTunnel(tb testing.TB, cfgA, cfgB Config) *tunnel {
 	tn := &tunnel{nsA: newNS(tb), nsB: newNS(tb)}
 	cfgA.Namespace, cfgA.Local, cfgA.Peer = tn.nsA, addrA, addrB
 	cfgB.Namespace, cfgB.Local, cfgB.Peer = tn.nsB, addrB, addrA
+	// With offloads the receiving side queues what one read produced
+	// and flushes after it, as the engine's receive loop would after a
+	// burst of frames.
+	if cfgA.Offload {
+		cfgA.SendBatchEnd = func() { tn.b.Flush() }
+	}
+	if cfgB.Offload {
+		cfgB.SendBatchEnd = func() { tn.a.Flush() }
+	}
 	tn.a, tn.b = openT(tb, cfgA), openT(tb, cfgB)
-	if err := tn.a.Attach(tn.b.Deliver, netip.Addr{}, netip.Addr{}, 0); err != nil {
+	if err := tn.a.Attach(tn.b.Queue, netip.Addr{}, netip.Addr{}, 0); err != nil {
 		tb.Fatal(err)
 	}
-	if err := tn.b.Attach(tn.a.Deliver, netip.Addr{}, netip.Addr{}, 0); err != nil {
+	if err := tn.b.Attach(tn.a.Queue, netip.Addr{}, netip.Addr{}, 0); err != nil {
 		tb.Fatal(err)
 	}
 	return tn
@@ -74,9 +85,48 @@ func dialIn(tb testing.TB, ns, addr string) net.Conn {
 	return c
 }
 
+// modes are the two ways an Interface moves packets: one per system
+// call, and with the device's offloads.
+var modes = []struct {
+	name    string
+	offload bool
+}{{"plain", false}, {"offload", true}}
+
 func TestTunnelPingAndTCP(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { testTunnelPingAndTCP(t, m.offload) })
+	}
+}
+
+func testTunnelPingAndTCP(t *testing.T, offload bool) {
 	checkGoroutines(t)
-	tn := newTunnel(t, Config{Name: "pppoe-out1", MTU: 1492, ClampMSS: true}, Config{Name: "<pppoe-MT-User>", MTU: 1492, ClampMSS: true})
+	// A leaves two bytes before each packet for its sender, as the
+	// engine does for the PPP Protocol field.
+	tn := newTunnel(t,
+		Config{Name: "pppoe-out1", MTU: 1492, ClampMSS: true, Offload: offload, Headroom: 2},
+		Config{Name: "<pppoe-MT-User>", MTU: 1492, ClampMSS: true, Offload: offload})
+
+	// What A hands to its session must be what a PPP link carries:
+	// whole IPv4 packets within the MTU with their checksums done,
+	// whether or not the kernel gave them over as a TSO burst.
+	var bad, tcpSegs atomic.Int64
+	err := tn.a.Attach(func(frame []byte) error {
+		binary.BigEndian.PutUint16(frame, 0x0021) // PPP Protocol: IPv4
+		pkt := frame[2:]
+		if len(pkt) > 1492 || !validIPv4(pkt) || int(binary.BigEndian.Uint16(pkt[2:])) != len(pkt) {
+			bad.Add(1)
+		} else if pkt[9] == ipProtoTCP {
+			tcpSegs.Add(1)
+			if !tcpChecksumOK(pkt) {
+				bad.Add(1)
+			}
+		}
+		return tn.b.Queue(pkt)
+	}, netip.Addr{}, netip.Addr{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	for _, c := range []*exec.Cmd{
 		inNS(tn.nsA, "ping", "-c", "2", "-i", "0.2", "-W", "2", "-s", "1464", "-M", "do", addrB.String()),
 		inNS(tn.nsB, "ping", "-c", "2", "-i", "0.2", "-W", "2", addrA.String()),
@@ -129,6 +179,37 @@ func TestTunnelPingAndTCP(t *testing.T) {
 	if sa.TxPackets < uint64(len(data)/1452) || sa.TxPackets != sb.RxPackets || sa.TxBytes != sb.RxBytes || sa.TxErrors+sb.RxErrors+sb.RxDrops != 0 {
 		t.Errorf("stats disagree: A %+v, B %+v", sa, sb)
 	}
+	if n := bad.Load(); n != 0 {
+		t.Errorf("A sent %d packets a PPP link cannot carry as they are", n)
+	}
+	// The kernel's own counters: what it sent into A's device (reads)
+	// and what it received from B's (writes). With offloads both are a
+	// fraction of the packets the session carried.
+	readsA, writesB := kernelStats(t, tn.nsA, tn.a.KernelName()).tx, kernelStats(t, tn.nsB, tn.b.KernelName()).rx
+	t.Logf("%d TCP segments carried; the kernel read %d packets from A and wrote %d into B", tcpSegs.Load(), readsA, writesB)
+	if offload && (readsA > sa.TxPackets/4 || writesB > sb.RxPackets/4) {
+		t.Errorf("offloads not in use: %d packets carried, %d reads, %d writes", sa.TxPackets, readsA, writesB)
+	}
+	if !offload && (readsA < sa.TxPackets || writesB < sb.RxPackets) {
+		t.Errorf("kernel counted %d reads and %d writes for %d packets", readsA, writesB, sa.TxPackets)
+	}
+}
+
+type linkStats struct{ rx, tx uint64 }
+
+// kernelStats reads a device's packet counters as the kernel keeps them.
+func kernelStats(t *testing.T, ns, dev string) linkStats {
+	t.Helper()
+	var links []struct {
+		Stats struct {
+			Rx struct{ Packets uint64 } `json:"rx"`
+			Tx struct{ Packets uint64 } `json:"tx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal([]byte(run(t, "ip", "-n", ns, "-s", "-j", "link", "show", "dev", dev)), &links); err != nil || len(links) != 1 {
+		t.Fatalf("ip -s -j link show dev %s: %v", dev, err)
+	}
+	return linkStats{rx: links[0].Stats.Rx.Packets, tx: links[0].Stats.Tx.Packets}
 }
 
 // iperf3 across the tunnel, both ways, when it is installed.
@@ -136,8 +217,16 @@ func TestTunnelIperf3(t *testing.T) {
 	if _, err := exec.LookPath("iperf3"); err != nil {
 		t.Skip("iperf3 not installed (make deps)")
 	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { testTunnelIperf3(t, m.offload) })
+	}
+}
+
+func testTunnelIperf3(t *testing.T, offload bool) {
 	checkGoroutines(t)
-	tn := newTunnel(t, Config{Name: "pppoe-out1", MTU: 1492, ClampMSS: true}, Config{Name: "<pppoe-MT-User>", MTU: 1492, ClampMSS: true})
+	tn := newTunnel(t,
+		Config{Name: "pppoe-out1", MTU: 1492, ClampMSS: true, Offload: offload},
+		Config{Name: "<pppoe-MT-User>", MTU: 1492, ClampMSS: true, Offload: offload})
 	srv := inNS(tn.nsB, "iperf3", "-s", "--forceflush", "-B", addrB.String(), "-p", "5201")
 	out, _ := srv.StdoutPipe()
 	if err := srv.Start(); err != nil {
@@ -238,8 +327,14 @@ func tcpdumpIn(t *testing.T, ns, dev string, count int) (wait func() string) {
 // MSS 1440, whichever way it goes, and the connections work, so the
 // checksums are right (tcpdump agrees).
 func TestMSSClampOnTraffic(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { testMSSClampOnTraffic(t, m.offload) })
+	}
+}
+
+func testMSSClampOnTraffic(t *testing.T, offload bool) {
 	checkGoroutines(t)
-	tn := newTunnel(t, Config{Name: "clamp", MTU: 1480, ClampMSS: true}, Config{Name: "plain", MTU: 1500})
+	tn := newTunnel(t, Config{Name: "clamp", MTU: 1480, ClampMSS: true, Offload: offload}, Config{Name: "plain", MTU: 1500, Offload: offload})
 	// A's SYNs announce 1460 towards B's second address, as if A's MTU
 	// were 1500, so that A's own clamp is what lowers them.
 	run(t, "ip", "-n", tn.nsB, "addr", "add", "198.51.100.1/32", "dev", "plain")
