@@ -34,8 +34,8 @@ const in6AddrGenModeNone = 1
 // Headroom bytes are the sender's to fill (say, the PPP Protocol field,
 // RFC 1661 §2) and the IPv4 packet follows them. An error counts the
 // packet as a tx-error; the loop goes on. It must not call the
-// Interface's Attach, Detach or Close, which wait for it; Deliver is
-// fine.
+// Interface's Attach, Detach or Close, which wait for it; Deliver,
+// Queue and Flush are fine.
 type SendFunc func(pkt []byte) error
 
 // Config describes an interface to Open.
@@ -82,7 +82,8 @@ type Config struct {
 	// Open and once after each Detach, until the next Attach. It is the
 	// dial-on-demand trigger (SPEC §5: "the first outbound packet
 	// dials"). It runs on the reader goroutine and must not block:
-	// signal the dialer (a buffered channel, a context) and return. The
+	// signal the dialer (a buffered channel, a context) and return; it
+	// may call Attach, not Close, which waits for the reader. The
 	// packet itself is dropped, as every packet is while detached;
 	// TCP's and ping's retries find the session up.
 	OnFirstPacket func()
