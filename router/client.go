@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
+	"rosh/dataplane"
 	"rosh/link"
 	"rosh/ppp"
 	"rosh/pppoe"
@@ -31,11 +33,18 @@ type clientRun struct {
 	mu  sync.Mutex
 	st  ClientStatus
 	ppp *ppp.Session
+	// tun is the client's interface: made when the session comes up, or
+	// before dialing with dial-on-demand (and then kept across sessions).
+	tun tunnel
+	// demand is signalled by the first packet sent through a
+	// dial-on-demand interface that has no session.
+	demand chan struct{}
 }
 
 func (r *Runtime) startClient(spec ClientSpec) *clientRun {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &clientRun{r: r, spec: spec, cancel: cancel, done: make(chan struct{}), st: ClientStatus{Status: "dialing"}}
+	c := &clientRun{r: r, spec: spec, cancel: cancel, done: make(chan struct{}), st: ClientStatus{Status: "dialing"},
+		demand: make(chan struct{}, 1)}
 	go c.loop(ctx)
 	return c
 }
@@ -54,6 +63,8 @@ func (c *clientRun) status() ClientStatus {
 		ps := c.ppp.Status()
 		st.Uptime = time.Since(ps.Since)
 	}
+	st.KernelName = c.tun.kernelName()
+	st.Counters = countersOf(c.tun.stats())
 	return st
 }
 
@@ -75,8 +86,12 @@ func (c *clientRun) loop(ctx context.Context) {
 		if port != nil {
 			c.r.ports.Release(port)
 		}
+		c.tun.close()
 	}()
 	for ctx.Err() == nil {
+		if c.spec.DialOnDemand && !c.waitForDemand(ctx) {
+			break
+		}
 		var err error
 		if port == nil {
 			// The interface is opened once for the life of the client, and
@@ -111,6 +126,54 @@ func (c *clientRun) loop(ctx context.Context) {
 		}
 	}
 	c.set(func(st *ClientStatus) { *st = ClientStatus{Status: "disconnected"} })
+}
+
+// waitForDemand makes the dial-on-demand interface — a placeholder
+// 10.112.112.x address pair and, with add-default-route, the default route
+// — and waits for the first packet sent through it (SPEC §5). It reports
+// false when the client is stopped first.
+func (c *clientRun) waitForDemand(ctx context.Context) bool {
+	ifc := c.tun.ifc.Load()
+	if ifc == nil {
+		local, peer := dataplane.Placeholder(int(c.spec.ID))
+		var err error
+		ifc, err = dataplane.Open(dataplane.Config{
+			Name: c.spec.Name, Namespace: c.r.namespace, Local: local, Peer: peer, MTU: 1480, Headroom: pppProtoHeadroom,
+			ClampMSS: c.spec.Profile.ChangeTCPMSS,
+			OnFirstPacket: func() {
+				select {
+				case c.demand <- struct{}{}:
+				default:
+				}
+			},
+		})
+		if err != nil {
+			c.logf("pppoe,error", "dial-on-demand interface: %v", err)
+			select {
+			case <-ctx.Done():
+				return false
+			case <-time.After(redialMax):
+				return true
+			}
+		}
+		if c.spec.AddDefaultRoute {
+			if err := ifc.AddRoute(defaultRoute(c.spec.DefaultRouteDistance)); err != nil {
+				c.logf("pppoe,error", "default route: %v", err)
+			}
+		}
+		c.tun.ifc.Store(ifc)
+	}
+	c.set(func(st *ClientStatus) {
+		st.Status = "disconnected"
+		st.LastError = "waiting for traffic (dial-on-demand)"
+	})
+	select {
+	case <-ctx.Done():
+		return false
+	case <-c.demand:
+		c.logf("pppoe,info", "outbound traffic: dialing on demand")
+		return true
+	}
 }
 
 // effectiveMRU is "auto": the interface MTU less 20 (the seed's advice:
@@ -155,16 +218,43 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 	cfg := ppp.Config{
 		Role: ppp.RoleClient, User: c.spec.User, Password: c.spec.Password, Allow: allow,
 		RequestDNS: c.spec.UsePeerDNS, MRU: mru, MTU: mtu, Keepalive: c.spec.Keepalive,
-		OnEvent: func(e ppp.Event) { c.onEvent(e) },
+		OnEvent:  func(e ppp.Event) { c.onEvent(e, sess) },
+		OnPacket: c.tun.onPacket,
 	}
-	return runPPP(ctx, sess, cfg, func(s *ppp.Session) {
+	err = runPPP(ctx, sess, cfg, func(s *ppp.Session) {
 		c.mu.Lock()
 		c.ppp = s
 		c.mu.Unlock()
 	})
+	if ifc := c.tun.ifc.Load(); ifc != nil && c.spec.DialOnDemand {
+		// The interface stays, back on its placeholder addresses, for the
+		// next packet to dial again.
+		ifc.Detach()
+		local, peer := dataplane.Placeholder(int(c.spec.ID))
+		ifc.SetAddrs(local, peer)
+	} else {
+		c.tun.close()
+	}
+	return err
 }
 
-func (c *clientRun) onEvent(e ppp.Event) {
+// connect gives the up session its interface: the TUN with the
+// negotiated addresses and MTU, and the default route if asked.
+func (c *clientRun) connect(st ppp.Status, sess *pppoe.Session) error {
+	hadTun := c.tun.ifc.Load() != nil
+	ifc, err := c.tun.attach(c.r.namespace, c.spec.Name, st, c.spec.Profile.ChangeTCPMSS, sess)
+	if err != nil {
+		return err
+	}
+	if c.spec.AddDefaultRoute && !hadTun {
+		if err := ifc.AddRoute(defaultRoute(c.spec.DefaultRouteDistance)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *clientRun) onEvent(e ppp.Event, sess *pppoe.Session) {
 	st := e.Status
 	switch e.Kind {
 	case ppp.EventPhase:
@@ -174,7 +264,24 @@ func (c *clientRun) onEvent(e ppp.Event) {
 	case ppp.EventAuthFailed:
 		c.logf("ppp,error", "authentication failed: %v", e.Err)
 	case ppp.EventUp:
+		if err := c.connect(st, sess); err != nil {
+			c.logf("pppoe,error", "interface: %v", err)
+			c.mu.Lock()
+			p := c.ppp
+			c.mu.Unlock()
+			if p != nil {
+				p.Close("no interface: " + err.Error())
+			}
+			return
+		}
+		var dns []string
+		for _, a := range []netip.Addr{st.PrimaryDNS, st.SecondaryDNS} {
+			if a.IsValid() && c.spec.UsePeerDNS {
+				dns = append(dns, a.String())
+			}
+		}
 		c.set(func(cs *ClientStatus) {
+			cs.DNS = dns
 			cs.Status, cs.Running = "connected", true
 			cs.LocalAddress, cs.RemoteAddress = st.LocalAddr.String(), st.PeerAddr.String()
 			cs.MTU, cs.MRU, cs.ActiveLinks = st.MTU, st.MRU, 1

@@ -35,8 +35,13 @@ type Runtime struct {
 	// reconcileMu serialises reconciliation (the loop and Sync).
 	reconcileMu sync.Mutex
 
-	mu       sync.Mutex
-	desired  *Desired
+	namespace string
+
+	mu      sync.Mutex
+	desired *Desired
+	// ifnames are the session interface names in use (<pppoe-USER>,
+	// <pppoe-USER-1> for a second session of the same user).
+	ifnames  map[string]bool
 	clients  map[uint32]*clientRun
 	acs      map[string]*acRun // by interface name
 	sessions map[*serverSession]struct{}
@@ -50,6 +55,9 @@ type RuntimeOptions struct {
 	// Retry is how often interfaces that could not be opened are tried
 	// again (an entry flagged I becomes valid when its interface appears).
 	Retry time.Duration
+	// Namespace is the network namespace the sessions' TUN devices are
+	// made in ("" the process's own); tests give each router its own.
+	Namespace string
 }
 
 // NewRuntime starts a runtime for eng; build turns the configuration into
@@ -65,7 +73,7 @@ func NewRuntime(eng *Engine, build func(*Config) *Desired, opt RuntimeOptions) *
 		eng: eng, ports: opt.Ports, build: build, log: eng.Log, pools: pool.NewSet(),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		clients: map[uint32]*clientRun{}, acs: map[string]*acRun{}, sessions: map[*serverSession]struct{}{},
-		desired: &Desired{},
+		desired: &Desired{}, namespace: opt.Namespace, ifnames: map[string]bool{},
 	}
 	eng.SetLive(r)
 	eng.OnChange(r.Changed)
@@ -260,4 +268,24 @@ func (r *Runtime) Scan(iface string, d time.Duration, stop <-chan struct{}, row 
 			return nil
 		}
 	}
+}
+
+// claimName reserves a session interface name: base, or base with -1,
+// -2 … before its closing '>' when base is taken.
+func (r *Runtime) claimName(base string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := base
+	for i := 1; r.ifnames[name]; i++ {
+		name = fmt.Sprintf("%s-%d>", strings.TrimSuffix(base, ">"), i)
+	}
+	r.ifnames[name] = true
+	return name
+}
+
+// releaseName frees a name claimName gave.
+func (r *Runtime) releaseName(name string) {
+	r.mu.Lock()
+	delete(r.ifnames, name)
+	r.mu.Unlock()
 }

@@ -11,6 +11,7 @@ import (
 
 	"rosh/link"
 	"rosh/menus"
+	"rosh/nstest"
 	"rosh/router"
 	"rosh/shell"
 )
@@ -24,7 +25,7 @@ type box struct {
 	mu  sync.Mutex
 }
 
-func newBox(t *testing.T, ifname string, l link.Link) *box {
+func newBox(t *testing.T, ifname string, l link.Link, ns string) *box {
 	eng := router.NewEngine()
 	eng.SetHostInterfaces(func() []router.HostInterface {
 		return []router.HostInterface{{Name: ifname, Type: "veth", MTU: 1500, MAC: l.HardwareAddr(), Running: true}}
@@ -46,7 +47,7 @@ func newBox(t *testing.T, ifname string, l link.Link) *box {
 	}
 	b := &box{eng: eng, out: &bytes.Buffer{}}
 	b.sh = shell.New(eng, tree, b.out)
-	b.rt = router.NewRuntime(eng, tree.Desired, router.RuntimeOptions{Ports: reg, Retry: 100 * time.Millisecond})
+	b.rt = router.NewRuntime(eng, tree.Desired, router.RuntimeOptions{Ports: reg, Retry: 100 * time.Millisecond, Namespace: ns})
 	t.Cleanup(func() {
 		b.rt.Close()
 		reg.Release(held)
@@ -66,11 +67,13 @@ func (b *box) run(t *testing.T, lines ...string) {
 }
 
 // pair is an AC (ether3) and a client router (ether2) joined by an
-// in-memory wire.
+// in-memory wire; each makes its sessions' TUN devices in a network
+// namespace of its own, made for the test.
 func pair(t *testing.T) (ac, cl *box) {
 	a, b := link.Pipe(link.WithQueue(4096), link.WithMACs(
 		net.HardwareAddr{2, 0xab, 0xcd, 0, 0, 1}, net.HardwareAddr{2, 0xab, 0xcd, 0, 0, 2}))
-	return newBox(t, "ether3", a), newBox(t, "ether2", b)
+	ns := nstest.NewPair(t)
+	return newBox(t, "ether3", a, ns.AC), newBox(t, "ether2", b, ns.Client)
 }
 
 // clientIDs returns the ids of the configured clients, in table order.

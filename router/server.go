@@ -177,6 +177,7 @@ type serverSession struct {
 	up      bool
 	closing bool
 	profile ProfileSpec
+	tun     tunnel
 }
 
 func (s *serverSession) run() {
@@ -191,7 +192,8 @@ func (s *serverSession) run() {
 		Authenticator: ppp.AuthenticatorFunc(s.authenticate),
 		Addresses:     s.addresses,
 		MRU:           mru, MTU: mtu, Keepalive: s.spec.Keepalive,
-		OnEvent: s.onEvent,
+		OnEvent:  s.onEvent,
+		OnPacket: s.tun.onPacket,
 	}
 	s.r.mu.Lock()
 	s.r.sessions[s] = struct{}{}
@@ -201,6 +203,7 @@ func (s *serverSession) run() {
 		s.ppp = p
 		s.mu.Unlock()
 	})
+	s.tun.close()
 	s.r.mu.Lock()
 	delete(s.r.sessions, s)
 	s.r.mu.Unlock()
@@ -211,6 +214,9 @@ func (s *serverSession) run() {
 	s.mu.Lock()
 	user, ifname := s.user, s.ifname
 	s.mu.Unlock()
+	if ifname != "" {
+		s.r.releaseName(ifname)
+	}
 	if user == "" {
 		user = "?"
 	}
@@ -282,42 +288,51 @@ func (s *serverSession) authenticate(req *ppp.AuthRequest) ppp.AuthResult {
 	} else {
 		res = ppp.VerifyPassword(req, sec.Password)
 	}
-	if res.OK {
-		prof := s.profileFor(d, sec)
-		if prof.OnlyOne && s.r.userActive(req.User, s) {
-			res = ppp.AuthResult{Reason: "only one session per user allowed (profile " + prof.Name + ")", Message: "already logged in"}
-		}
+	if res.OK && !s.r.claimUser(req.User, s, s.profileFor(d, sec).OnlyOne) {
+		res = ppp.AuthResult{Reason: "only one session per user allowed (profile " + s.profileFor(d, sec).Name + ")", Message: "already logged in"}
 	}
 	if !res.OK {
 		s.r.log.Add("ppp,info", "<pppoe-%s>: login failed: user %s from %s, %v: %s", req.User, req.User, s.mac, req.Method, res.Reason)
 		return res
 	}
-	s.mu.Lock()
-	s.user = req.User
-	s.ifname = "<pppoe-" + req.User + ">"
+	name := "<pppoe-" + req.User + ">"
 	if b, ok := d.Bindings[req.User]; ok && (b.Service == "" || b.Service == s.spec.ServiceName) {
-		s.ifname = b.Name
+		name = b.Name
 	}
+	name = s.r.claimName(name)
+	s.mu.Lock()
+	if s.ifname != "" { // a second authentication (CHAP re-challenge)
+		s.r.releaseName(s.ifname)
+	}
+	s.user = req.User
+	s.ifname = name
 	s.mu.Unlock()
 	return res
 }
 
-// userActive reports whether user has another session up.
-func (r *Runtime) userActive(user string, except *serverSession) bool {
+// claimUser records that s is user's session. With onlyOne it refuses
+// (false) when another session of user exists; check and record happen
+// under one lock, so two simultaneous logins cannot both pass.
+func (r *Runtime) claimUser(user string, s *serverSession, onlyOne bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for o := range r.sessions {
-		if o == except {
-			continue
-		}
-		o.mu.Lock()
-		same := o.user == user && o.up
-		o.mu.Unlock()
-		if same {
-			return true
+	if onlyOne {
+		for o := range r.sessions {
+			if o == s {
+				continue
+			}
+			o.mu.Lock()
+			same := o.user == user
+			o.mu.Unlock()
+			if same {
+				return false
+			}
 		}
 	}
-	return false
+	s.mu.Lock()
+	s.user = user
+	s.mu.Unlock()
+	return true
 }
 
 // addresses gives IPCP its addresses: the secret's, else the profile's
@@ -388,8 +403,18 @@ func (s *serverSession) onEvent(e ppp.Event) {
 	switch e.Kind {
 	case ppp.EventUp:
 		s.mu.Lock()
+		name, user, clamp := s.ifname, s.user, s.profile.ChangeTCPMSS
+		p := s.ppp
+		s.mu.Unlock()
+		if _, err := s.tun.attach(s.r.namespace, name, e.Status, clamp, s.ps); err != nil {
+			s.r.log.Add("pppoe,error", "%s: interface: %v", name, err)
+			if p != nil {
+				p.Close("no interface")
+			}
+			return
+		}
+		s.mu.Lock()
 		s.up = true
-		name, user := s.ifname, s.user
 		s.mu.Unlock()
 		s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, e.Status.PeerAddr, e.Status.Method)
 	case ppp.EventDown, ppp.EventDead:
@@ -414,6 +439,8 @@ func (s *serverSession) active() (ActiveSession, bool) {
 	st := p.Status()
 	a.Uptime = time.Since(st.Since).Truncate(time.Second)
 	a.MTU, a.MRU = st.MTU, st.MRU
+	a.KernelName = s.tun.kernelName()
+	a.Counters = countersOf(s.tun.stats())
 	a.Disconnect = func() { go s.terminate("administratively disconnected") }
 	return a, true
 }

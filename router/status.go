@@ -19,6 +19,17 @@ type ClientStatus struct {
 	// Auth is the authentication method the session used (not printed
 	// by monitor, which RouterOS does not; tests and the log use it).
 	Auth string
+	// DNS are the servers the peer offered (use-peer-dns).
+	DNS []string
+	// KernelName is the TUN device's name in the kernel.
+	KernelName string
+	Counters   Counters
+}
+
+// Counters are a session's traffic, from the router's side: rx came
+// from the peer, tx went to it.
+type Counters struct {
+	RxBytes, TxBytes, RxPackets, TxPackets, RxDrops, TxDrops uint64
 }
 
 // ActiveSession is one row of /ppp active and of the dynamic
@@ -35,6 +46,9 @@ type ActiveSession struct {
 	SessionID uint16
 	MTU, MRU  int
 	Radius    bool
+	// KernelName is the TUN device's name in the kernel.
+	KernelName string
+	Counters   Counters
 	// Disconnect ends the session (remove in /ppp active).
 	Disconnect func()
 }

@@ -102,6 +102,14 @@ func TestSeedScenario(t *testing.T) {
 		t.Errorf("/ppp active does not show MT-User with %s from %s:\n%s", local, clMAC, active)
 	}
 	ac.Poll("/interface pppoe-server print", "<pppoe-MT-User>", 5*time.Second)
+
+	// Traffic flows through the tunnel both ways (SPEC §6).
+	if out, err := nstest.Exec(pair.Client, "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.0.0.1").CombinedOutput(); err != nil {
+		t.Errorf("ping 10.0.0.1 from the client: %v\n%s", err, out)
+	}
+	if out, err := nstest.Exec(pair.AC, "ping", "-c", "3", "-i", "0.2", "-W", "2", local.String()).CombinedOutput(); err != nil {
+		t.Errorf("ping %s from the AC: %v\n%s", local, err, out)
+	}
 	ac.Poll("/ip pool used print", local.String(), 5*time.Second)
 	print := cl.Poll("/interface pppoe-client print", "PPPoE-Out", 5*time.Second)
 	if !regexp.MustCompile(`(?m)^ 0 +R +name="PPPoE-Out"`).MatchString(print) {

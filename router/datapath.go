@@ -1,0 +1,99 @@
+package router
+
+import (
+	"net/netip"
+	"sync/atomic"
+
+	"rosh/dataplane"
+	"rosh/ppp"
+	"rosh/pppoe"
+)
+
+// pppProtoHeadroom is the PPP Protocol field the TUN reader leaves room
+// for in front of every outbound packet, so that a packet goes from the
+// TUN to the wire without being copied into another buffer first.
+const pppProtoHeadroom = 2
+
+// tunnel is the data plane of one session: its TUN device, attached to the
+// PPPoE session while PPP's IPCP is up. Received IPv4 packets are
+// delivered from the PPP session's goroutine; outbound ones are sent from
+// the TUN's reader goroutine.
+type tunnel struct {
+	ifc atomic.Pointer[dataplane.Interface]
+}
+
+// onPacket is the PPP session's OnPacket: IPv4 goes into the TUN.
+func (t *tunnel) onPacket(proto ppp.Protocol, b []byte) {
+	if proto != ppp.ProtoIPv4 {
+		return
+	}
+	if ifc := t.ifc.Load(); ifc != nil {
+		ifc.Deliver(b)
+	}
+}
+
+// sendFunc sends a TUN packet (with its headroom) over the PPPoE session.
+func sendFunc(ps *pppoe.Session) dataplane.SendFunc {
+	return func(pkt []byte) error {
+		pkt[0], pkt[1] = byte(ppp.ProtoIPv4>>8), byte(ppp.ProtoIPv4)
+		return ps.WritePPP(pkt)
+	}
+}
+
+// open makes (or, for dial-on-demand, reuses) the TUN and attaches the
+// session to it with the negotiated addresses and MTU.
+func (t *tunnel) attach(ns, name string, st ppp.Status, clamp bool, ps *pppoe.Session) (*dataplane.Interface, error) {
+	ifc := t.ifc.Load()
+	if ifc == nil {
+		var err error
+		ifc, err = dataplane.Open(dataplane.Config{
+			Name: name, Namespace: ns, MTU: st.MTU, Local: st.LocalAddr, Peer: st.PeerAddr,
+			ClampMSS: clamp, Headroom: pppProtoHeadroom,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	ifc.SetClampMSS(clamp)
+	if err := ifc.Attach(sendFunc(ps), st.LocalAddr, st.PeerAddr, st.MTU); err != nil {
+		ifc.Close()
+		return nil, err
+	}
+	t.ifc.Store(ifc)
+	return ifc, nil
+}
+
+// close removes the TUN (and its routes).
+func (t *tunnel) close() {
+	if ifc := t.ifc.Swap(nil); ifc != nil {
+		ifc.Close()
+	}
+}
+
+// stats reads the TUN's counters (zero without one).
+func (t *tunnel) stats() dataplane.Stats {
+	if ifc := t.ifc.Load(); ifc != nil {
+		return ifc.Stats()
+	}
+	return dataplane.Stats{}
+}
+
+// kernelName is the TUN's name in the kernel ("" without one).
+func (t *tunnel) kernelName() string {
+	if ifc := t.ifc.Load(); ifc != nil {
+		return ifc.KernelName()
+	}
+	return ""
+}
+
+// defaultRoute is add-default-route's route.
+func defaultRoute(metric int) dataplane.Route {
+	return dataplane.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Metric: metric}
+}
+
+func countersOf(s dataplane.Stats) Counters {
+	return Counters{
+		RxBytes: s.RxBytes, TxBytes: s.TxBytes, RxPackets: s.RxPackets, TxPackets: s.TxPackets,
+		RxDrops: s.RxDrops, TxDrops: s.TxDrops,
+	}
+}
