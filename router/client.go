@@ -22,6 +22,11 @@ const (
 	redialMax = 30 * time.Second
 )
 
+// clientSessionQueue is how many received frames a client's session
+// buffers: a TCP burst at line rate must not be dropped before the PPP
+// goroutine drains it (buffers are allocated only as a burst needs them).
+const clientSessionQueue = 512
+
 // clientRun is one running /interface pppoe-client: it dials, runs PPP,
 // and redials after any failure until stopped.
 type clientRun struct {
@@ -193,6 +198,7 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 	c.set(func(st *ClientStatus) { st.Status = "dialing" })
 	client, err := pppoe.NewClient(port, pppoe.ClientConfig{
 		ServiceName: c.spec.ServiceName, ACName: c.spec.ACName, HostUniq: c.spec.HostUniq,
+		SessionQueue: clientSessionQueue,
 		OnEvent: func(e pppoe.Event) {
 			if e.Kind == pppoe.EventError {
 				c.logf("pppoe,debug", "%v", e)

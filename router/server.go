@@ -14,6 +14,11 @@ import (
 	"rosh/pppoe"
 )
 
+// serverSessionQueue is how many received frames a subscriber's session
+// buffers; buffers are allocated only while a burst needs them, so idle
+// sessions cost the channel alone.
+const serverSessionQueue = 256
+
 // acRun is the access concentrator of one interface, serving every enabled
 // /interface pppoe-server server entry on it.
 type acRun struct {
@@ -70,8 +75,9 @@ func (r *Runtime) startAC(iface string) (*acRun, error) {
 	}
 	a := &acRun{r: r, iface: iface, port: port, services: map[string]ServerSpec{}, sessions: map[*serverSession]struct{}{}}
 	ac, err := pppoe.NewAC(port, pppoe.ACConfig{
-		ACName:    func() string { return r.desiredNow().Identity },
-		OnSession: a.onSession,
+		ACName:       func() string { return r.desiredNow().Identity },
+		SessionQueue: serverSessionQueue,
+		OnSession:    a.onSession,
 		OnEvent: func(e pppoe.Event) {
 			switch e.Kind {
 			case pppoe.EventSessionUp, pppoe.EventSessionDown:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"golang.org/x/term"
@@ -26,6 +27,13 @@ type Options struct {
 // console on a terminal, or lines from stdin. It returns the exit status:
 // non-zero when a line failed.
 func Main(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
+	if path := os.Getenv("ROSH_CPUPROFILE"); path != "" {
+		// A CPU profile of the whole run, for performance work.
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	eng := router.NewEngine()
 	tree := menus.NewTree(menus.All())
 	eng.Update(func(c *router.Config) error { tree.Init(c); return nil })
