@@ -9,6 +9,7 @@ func All() []*Menu {
 	return []*Menu{
 		systemIdentity(),
 		interfaceMenu(),
+		ipDNS(),
 		ipPool(),
 		ipPoolUsed(),
 		pppProfile(),

@@ -166,8 +166,10 @@ type Menu struct {
 	AutoName string
 	Props    []*Prop
 	Columns  []Column // plain print columns; nil prints name=value rows
-	Flags    []Flag
-	Builtins []map[string]string
+	// StatsColumns are the columns of print stats (traffic counters).
+	StatsColumns []Column
+	Flags        []Flag
+	Builtins     []map[string]string
 	// Check validates a whole item after a change (cross-field, references).
 	Check func(ctx *Ctx, it *router.Item) error
 	// InUse refuses removal of an item still referenced.

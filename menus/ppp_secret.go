@@ -36,9 +36,12 @@ func pppActive() *Menu {
 			{Name: "name", Type: String{}}, {Name: "service", Type: String{}}, {Name: "caller-id", Type: String{}},
 			{Name: "address", Type: String{}}, {Name: "uptime", Type: String{}}, {Name: "encoding", Type: String{}},
 			{Name: "session-id", Type: String{}},
+			{Name: "rx-byte", Type: String{}}, {Name: "tx-byte", Type: String{}}, {Name: "rx-packet", Type: String{}},
+			{Name: "tx-packet", Type: String{}}, {Name: "rx-drop", Type: String{}}, {Name: "tx-drop", Type: String{}},
 		},
-		Columns: []Column{{"name", "NAME"}, {"service", "SERVICE"}, {"caller-id", "CALLER-ID"}, {"address", "ADDRESS"}, {"uptime", "UPTIME"}, {"encoding", "ENCODING"}},
-		Flags:   []Flag{{Letter: 'R', Name: "radius", Has: func(_ *Ctx, r *Row) bool { return r.Values[".radius"] == "yes" }}},
+		StatsColumns: counterColumns,
+		Columns:      []Column{{"name", "NAME"}, {"service", "SERVICE"}, {"caller-id", "CALLER-ID"}, {"address", "ADDRESS"}, {"uptime", "UPTIME"}, {"encoding", "ENCODING"}},
+		Flags:        []Flag{{Letter: 'R', Name: "radius", Has: func(_ *Ctx, r *Row) bool { return r.Values[".radius"] == "yes" }}},
 		Dynamic: func(ctx *Ctx) []*Row {
 			var rows []*Row
 			for _, s := range ctx.Eng.Live().ActiveSessions() {
@@ -46,11 +49,13 @@ func pppActive() *Menu {
 				if s.Radius {
 					radius = "yes"
 				}
-				rows = append(rows, &Row{Values: map[string]string{
+				r := &Row{Values: map[string]string{
 					"name": s.Name, "service": s.Service, "caller-id": s.CallerID, "address": s.Address,
 					"uptime": FormatDuration(s.Uptime), "encoding": s.Encoding,
 					"session-id": formatSessionID(s.SessionID), ".radius": radius,
-				}, Live: s.Disconnect})
+				}, Live: s.Disconnect}
+				putCounters(r, "", s.Counters)
+				rows = append(rows, r)
 			}
 			return rows
 		},

@@ -119,6 +119,8 @@ func detailValue(p *Prop, v string) string {
 // PrintOptions selects a print variant.
 type PrintOptions struct {
 	Detail, Terse bool
+	// Stats prints the traffic counter columns.
+	Stats bool
 	// Props limits detail/terse output to these properties (proplist=).
 	Props []string
 }
@@ -137,6 +139,12 @@ func (m *Menu) PrintRows(out Output, rows []*Row, numbers []int, opt PrintOption
 					kv = append(kv, [2]string{p.Name, v})
 				}
 			}
+			// Live values a single menu shows after its properties.
+			for _, k := range SortedPropNames(r.Values) {
+				if m.Prop(k) == nil && !strings.HasPrefix(k, ".") {
+					kv = append(kv, [2]string{k, r.Values[k]})
+				}
+			}
 			PrintKeyValues(out, kv)
 		}
 		return
@@ -145,8 +153,12 @@ func (m *Menu) PrintRows(out Output, rows []*Row, numbers []int, opt PrintOption
 	if legend := m.FlagsLegend(); legend != "" && !opt.Terse {
 		out.Printf("%s\n", legend)
 	}
+	if opt.Stats && m.StatsColumns != nil {
+		m.printColumns(out, m.StatsColumns, rows, numbers, fw)
+		return
+	}
 	if m.Columns != nil && !opt.Detail && !opt.Terse {
-		m.printColumns(out, rows, numbers, fw)
+		m.printColumns(out, m.Columns, rows, numbers, fw)
 		return
 	}
 	for i, r := range rows {
@@ -202,16 +214,16 @@ func (m *Menu) pairs(r *Row, opt PrintOptions, quote bool) []string {
 	return out
 }
 
-func (m *Menu) printColumns(out Output, rows []*Row, numbers []int, fw int) {
+func (m *Menu) printColumns(out Output, columns []Column, rows []*Row, numbers []int, fw int) {
 	lead := func(n string, flags string) string { return fmt.Sprintf("%2s %-*s", n, fw, flags) }
 	header := []string{}
-	for _, c := range m.Columns {
+	for _, c := range columns {
 		header = append(header, c.Title)
 	}
 	lines := [][]string{header}
 	for _, r := range rows {
 		cells := []string{}
-		for _, c := range m.Columns {
+		for _, c := range columns {
 			cells = append(cells, r.Values[c.Prop])
 		}
 		lines = append(lines, cells)

@@ -55,9 +55,11 @@ func interfaceMenu() *Menu {
 		Help:     "interfaces",
 		ReadOnly: true,
 		Props: []*Prop{{Name: "name", Type: String{}}, {Name: "type", Type: String{}}, {Name: "actual-mtu", Type: String{}},
-			{Name: "mac-address", Type: String{}}, {Name: "rx-byte", Type: String{}}, {Name: "tx-byte", Type: String{}},
+			{Name: "mac-address", Type: String{}}, {Name: "kernel-name", Type: String{}, NoDefault: true},
+			{Name: "rx-byte", Type: String{}}, {Name: "tx-byte", Type: String{}},
 			{Name: "rx-packet", Type: String{}}, {Name: "tx-packet", Type: String{}}, {Name: "rx-drop", Type: String{}}, {Name: "tx-drop", Type: String{}}},
-		Columns: []Column{{"name", "NAME"}, {"type", "TYPE"}, {"actual-mtu", "ACTUAL-MTU"}, {"mac-address", "MAC-ADDRESS"}},
+		Columns:      []Column{{"name", "NAME"}, {"type", "TYPE"}, {"actual-mtu", "ACTUAL-MTU"}, {"mac-address", "MAC-ADDRESS"}},
+		StatsColumns: counterColumns,
 		Flags: []Flag{dynamicFlag, {Letter: 'X', Name: "disabled", Has: func(_ *Ctx, r *Row) bool { return r.Values[".disabled"] == "yes" }},
 			{Letter: 'R', Name: "running", Has: func(_ *Ctx, r *Row) bool { return r.Values[".running"] == "yes" }}},
 		Dynamic: interfaceRows,
@@ -88,15 +90,33 @@ func interfaceRows(ctx *Ctx) []*Row {
 	cm := ctx.Tree.Menu("/interface/pppoe-client")
 	for _, it := range ctx.Cfg.Table(cm.Path).Items() {
 		st := ctx.Eng.Live().ClientStatus(it.ID)
-		rows = append(rows, &Row{Values: map[string]string{
+		r := &Row{Values: map[string]string{
 			"name": cm.Value(it, "name"), "type": "pppoe-out", "actual-mtu": itoa(st.MTU),
 			".disabled": cm.Value(it, "disabled"), ".running": yes(st.Running),
-		}})
+		}}
+		putCounters(r, st.KernelName, st.Counters)
+		rows = append(rows, r)
 	}
 	for _, s := range ctx.Eng.Live().ActiveSessions() {
-		rows = append(rows, &Row{Values: map[string]string{
+		r := &Row{Values: map[string]string{
 			"name": s.Interface, "type": "pppoe-in", "actual-mtu": itoa(s.MTU), ".running": "yes",
-		}, Dynamic: true})
+		}, Dynamic: true}
+		putCounters(r, s.KernelName, s.Counters)
+		rows = append(rows, r)
 	}
 	return rows
+}
+
+// counterColumns are print stats' columns (/interface, /ppp active).
+var counterColumns = []Column{{"name", "NAME"}, {"rx-byte", "RX-BYTE"}, {"tx-byte", "TX-BYTE"},
+	{"rx-packet", "RX-PACKET"}, {"tx-packet", "TX-PACKET"}, {"rx-drop", "RX-DROP"}, {"tx-drop", "TX-DROP"}}
+
+// putCounters fills a session row's counters and kernel name.
+func putCounters(r *Row, kernel string, c router.Counters) {
+	if kernel != "" {
+		r.Values["kernel-name"] = kernel
+	}
+	r.Values["rx-byte"], r.Values["tx-byte"] = utoa(c.RxBytes), utoa(c.TxBytes)
+	r.Values["rx-packet"], r.Values["tx-packet"] = utoa(c.RxPackets), utoa(c.TxPackets)
+	r.Values["rx-drop"], r.Values["tx-drop"] = utoa(c.RxDrops), utoa(c.TxDrops)
 }

@@ -214,7 +214,7 @@ func (s *Shell) print(m *menus.Menu, inv *invocation) error {
 		}
 		interval = d
 	}
-	opt := menus.PrintOptions{Detail: inv.flags["detail"], Terse: inv.flags["terse"]}
+	opt := menus.PrintOptions{Detail: inv.flags["detail"], Terse: inv.flags["terse"], Stats: inv.flags["stats"]}
 	if pl, ok := inv.args["proplist"]; ok {
 		opt.Props = strings.Split(pl, ",")
 	}
