@@ -57,3 +57,19 @@ fuzz:
 
 clean:
 	rm -rf bin var
+
+# make interop: rosh against real peers — Debian's pppd 2.4.9 and rp-pppoe
+# in qemu guests (../shared/peers, see its README.md) — as client and as
+# server, PAP/CHAP/MS-CHAPv1/MS-CHAPv2. Needs root; about 5 minutes; builds
+# the guest image first when it is missing. Not part of `make test`.
+# INTEROP_PING=1 adds traffic checks (once the TUN data plane exists);
+# INTEROP_ARTIFACTS=dir keeps console logs and pcaps.
+PEERS_DIR   ?= $(abspath ../shared/peers)
+PEERS_CACHE ?= /tmp/peers-cache
+
+.PHONY: interop
+interop: deps
+	@if [ ! -f $(PEERS_CACHE)/vmlinuz ] || [ ! -f $(PEERS_CACHE)/initramfs.cpio.gz ]; then \
+		PEERS_CACHE=$(PEERS_CACHE) $(PEERS_DIR)/setup.sh; \
+	fi
+	PEERS_DIR=$(PEERS_DIR) PEERS_CACHE=$(PEERS_CACHE) $(GO) test -tags interop -count=1 -v -timeout 30m ./interop/
