@@ -83,6 +83,9 @@ func (q *Inbox) Recycle(b []byte) {
 	}
 }
 
+// FrameSize is the longest frame the Inbox holds.
+func (q *Inbox) FrameSize() int { return q.size }
+
 // Drops returns how many frames Put refused.
 func (q *Inbox) Drops() uint64 { return q.drops.Load() }
 

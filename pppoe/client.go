@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -146,17 +147,50 @@ func (c *Client) Stats() ClientStats {
 	}
 }
 
-// match is the client's port handler during discovery: PADO and PADS sent
-// to our MAC carrying our Host-Uniq. Anything else with our MAC and a
-// discovery code for a client is a foreign Host-Uniq and counted.
-func (c *Client) match(inbox *link.Inbox) link.Handler {
+// clientSub is what a Dial's port subscription works with. The one
+// subscription serves discovery and then the session it opens: an AC sends
+// its LCP Configure-Request right after the PADS, usually before the
+// dialer's goroutine has read the PADS, and a second subscription made only
+// then would lose that frame to a 3-second LCP restart.
+type clientSub struct {
+	sub  *link.Subscription
+	disc atomic.Pointer[link.Inbox] // PADO and PADS for the dialer; nil after the handover
+	// Session frames and PADTs that come before the handover wait in
+	// early, under mu, which the handover holds while it delivers them:
+	// nothing is lost or reordered.
+	mu      sync.Mutex
+	early   *link.Inbox
+	session atomic.Pointer[Session] // set by the handover
+}
+
+// earlyFrames is how many frames may come between the PADS and the
+// handover: the AC's first LCP packets.
+const earlyFrames = 8
+
+// match is the client's port handler. Until the handover: PADO and PADS
+// sent to our MAC carrying our Host-Uniq go to the dialer; anything else
+// with our MAC and a discovery code for a client is a foreign Host-Uniq and
+// counted; session frames and PADTs for our MAC are kept for the handover.
+// After it, frames are the session's (sessionInput).
+func (c *Client) match(cs *clientSub) link.Handler {
 	return func(frame []byte) bool {
+		if s := cs.session.Load(); s != nil {
+			return c.sessionInput(s, frame)
+		}
 		eth, rest, err := ParseEthernet(frame)
-		if err != nil || eth.EtherType != EtherTypeDiscovery || eth.Dst != c.local || len(rest) < HeaderLen {
+		if err != nil || eth.Dst != c.local || len(rest) < HeaderLen {
 			return false
 		}
 		code := Code(rest[codeOffset])
-		if code != CodePADO && code != CodePADS {
+		if eth.EtherType == EtherTypeSession || (eth.EtherType == EtherTypeDiscovery && code == CodePADT) {
+			cs.mu.Lock()
+			defer cs.mu.Unlock()
+			if s := cs.session.Load(); s != nil {
+				return c.sessionInput(s, frame)
+			}
+			return cs.early.Put(frame)
+		}
+		if eth.EtherType != EtherTypeDiscovery || (code != CodePADO && code != CodePADS) {
 			return false
 		}
 		h, err := ParseHeader(rest)
@@ -167,15 +201,41 @@ func (c *Client) match(inbox *link.Inbox) link.Handler {
 			c.wrongHostUniq.Add(1)
 			return false
 		}
+		inbox := cs.disc.Load()
+		if inbox == nil {
+			return false
+		}
 		inbox.Put(frame)
 		return true
 	}
+}
+
+// handover gives the subscription to s: the frames that came early are
+// delivered first, in order, then every later one goes straight to it.
+// The discovery buffers are let go, so a long session does not keep them.
+func (cs *clientSub) handover(c *Client, s *Session) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for {
+		select {
+		case f := <-cs.early.C():
+			c.sessionInput(s, f)
+			cs.early.Recycle(f)
+			continue
+		default:
+		}
+		break
+	}
+	cs.session.Store(s)
+	cs.disc.Store(nil)
+	cs.early = nil
 }
 
 // dialer is the state of one Dial, owned by the goroutine running it.
 type dialer struct {
 	c       *Client
 	ctx     context.Context
+	cs      *clientSub
 	inbox   *link.Inbox
 	timer   clock.Timer
 	pkt     Packet
@@ -209,8 +269,13 @@ func (c *Client) Dial(ctx context.Context) (*Session, error) {
 		buf:     make([]byte, link.MaxFrameLen(c.port.MTU())),
 		timeout: c.cfg.PADITimeout,
 	}
-	sub := c.port.SubscribeDst(c.local, c.match(d.inbox))
-	defer sub.Cancel()
+	d.cs = newClientSub(d.inbox)
+	d.cs.sub = c.port.SubscribeDst(c.local, c.match(d.cs))
+	defer func() {
+		if d.cs.session.Load() == nil {
+			d.cs.sub.Cancel()
+		}
+	}()
 	d.timer = c.clock.NewTimer(d.timeout)
 	defer d.timer.Stop()
 	if err := d.sendPADI(); err != nil {
@@ -240,6 +305,12 @@ func (c *Client) Dial(ctx context.Context) (*Session, error) {
 			}
 		}
 	}
+}
+
+func newClientSub(disc *link.Inbox) *clientSub {
+	cs := &clientSub{early: link.NewInbox(earlyFrames, disc.FrameSize())}
+	cs.disc.Store(disc)
+	return cs
 }
 
 func (c *Client) event(e Event) {
@@ -464,7 +535,8 @@ func (d *dialer) onPADS() (*Session, error) {
 		c.down.Add(1)
 		s.event(Event{Time: c.clock.Now(), Kind: EventSessionDown, Interface: c.port.Name(), Err: reason})
 	}
-	s.setSub(c.port.SubscribeDst(c.local, c.sessionHandler(s)).OnDown(func() { s.end(ErrLinkDown) }))
+	s.setSub(d.cs.sub.OnDown(func() { s.end(ErrLinkDown) }))
+	d.cs.handover(c, s)
 	c.up.Add(1)
 	c.event(Event{Kind: EventSessionUp, Peer: info.Peer, Session: info.ID, Service: info.Service, ACName: info.ACName})
 	return s, nil
@@ -477,45 +549,43 @@ func (c *Client) closeSession(s *Session) {
 	}
 }
 
-// sessionHandler is a client session's port handler. Session frames with
-// our id from the AC go to Recv; with our id from another MAC they are
-// dropped and counted. A PADT ends the session only when both its MAC and
-// its id are the session's (RFC 2516 §5.5); a PADT that has one but not the
-// other is ignored and counted.
-func (c *Client) sessionHandler(s *Session) link.Handler {
-	return func(frame []byte) bool {
-		eth, rest, err := ParseEthernet(frame)
-		if err != nil || eth.Dst != s.info.Local {
-			return false
-		}
-		h, err := ParseHeader(rest)
-		if err != nil {
-			return false
-		}
-		sameID, samePeer := h.SessionID() == s.info.ID, eth.Src == s.info.Peer
-		switch eth.EtherType {
-		case EtherTypeSession:
-			if !sameID || h.Code() != CodeSession {
-				return false
-			}
-			if !samePeer {
-				s.wrongMAC.Add(1)
-				return true
-			}
-			s.deliver(h.Payload())
-			return true
-		case EtherTypeDiscovery:
-			if h.Code() != CodePADT || (!sameID && !samePeer) {
-				return false
-			}
-			if sameID && samePeer {
-				s.end(ErrTerminated)
-				return true
-			}
-			s.padtIgnored.Add(1)
-			s.event(Event{Time: c.clock.Now(), Kind: EventIgnored, Interface: c.port.Name(), Peer: eth.Src, Err: ErrSpoofedPADT})
-			return true
-		}
+// sessionInput is a client session's share of the port handler. Session
+// frames with our id from the AC go to Recv; with our id from another MAC
+// they are dropped and counted. A PADT ends the session only when both its
+// MAC and its id are the session's (RFC 2516 §5.5); a PADT that has one but
+// not the other is ignored and counted.
+func (c *Client) sessionInput(s *Session, frame []byte) bool {
+	eth, rest, err := ParseEthernet(frame)
+	if err != nil || eth.Dst != s.info.Local {
 		return false
 	}
+	h, err := ParseHeader(rest)
+	if err != nil {
+		return false
+	}
+	sameID, samePeer := h.SessionID() == s.info.ID, eth.Src == s.info.Peer
+	switch eth.EtherType {
+	case EtherTypeSession:
+		if !sameID || h.Code() != CodeSession {
+			return false
+		}
+		if !samePeer {
+			s.wrongMAC.Add(1)
+			return true
+		}
+		s.deliver(h.Payload())
+		return true
+	case EtherTypeDiscovery:
+		if h.Code() != CodePADT || (!sameID && !samePeer) {
+			return false
+		}
+		if sameID && samePeer {
+			s.end(ErrTerminated)
+			return true
+		}
+		s.padtIgnored.Add(1)
+		s.event(Event{Time: c.clock.Now(), Kind: EventIgnored, Interface: c.port.Name(), Peer: eth.Src, Err: ErrSpoofedPADT})
+		return true
+	}
+	return false
 }

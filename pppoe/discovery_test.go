@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -258,6 +259,66 @@ func TestClientPADSErrors(t *testing.T) {
 			}
 			if got := events.kinds(); got != "dialing,offer,request,error" {
 				t.Errorf("events %s", got)
+			}
+		})
+	}
+}
+
+// An AC sends its LCP Configure-Request right after the PADS, often before
+// the dialer has read the PADS: that frame must reach the session, not be
+// lost to a 3-second LCP restart. A PADT that close behind ends it.
+func TestSessionFramesRightAfterPADS(t *testing.T) {
+	for _, padt := range []bool{false, true} {
+		t.Run(fmt.Sprintf("padt=%v", padt), func(t *testing.T) {
+			checkLeaks(t)
+			n := newPipeNet(t)
+			raw := newRawPeer(t, n.acPort, nil)
+			c := newClient(t, n.clPort, ClientConfig{ServiceName: "svc"})
+			type result struct {
+				s   *Session
+				err error
+			}
+			res := make(chan result, 1)
+			go func() { s, err := dial(t, c); res <- result{s, err} }()
+
+			padi := raw.expect(t, CodePADI)
+			hu, _ := padi.Tags.Value(TagHostUniq)
+			raw.send(t, discovery(n.clMAC, n.acMAC, CodePADO, 0,
+				tagStr(TagACName, "ac"), tagStr(TagServiceName, "svc"), Tag{Type: TagHostUniq, Value: hu}))
+			raw.expect(t, CodePADR)
+			// PADS, then at once a session frame for it, a stray one for
+			// another id, and maybe the PADT.
+			raw.send(t, discovery(n.clMAC, n.acMAC, CodePADS, 0x42,
+				tagStr(TagServiceName, "svc"), Tag{Type: TagHostUniq, Value: hu}))
+			lcp := []byte{0xc0, 0x21, 0x01, 0x01, 0x00, 0x04}
+			for _, id := range []uint16{0x42, 0x43} {
+				raw.send(t, &Packet{Ethernet: Ethernet{Dst: n.clMAC, Src: n.acMAC, EtherType: EtherTypeSession},
+					Code: CodeSession, SessionID: id, Payload: lcp})
+			}
+			if padt {
+				raw.send(t, discovery(n.clMAC, n.acMAC, CodePADT, 0x42))
+			}
+			r := <-res
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			select {
+			case got := <-r.s.Recv():
+				if !bytes.Equal(got, lcp) {
+					t.Errorf("session received % x, want % x", got, lcp)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("the frame sent right after the PADS never reached the session")
+			}
+			select {
+			case got := <-r.s.Recv():
+				t.Errorf("session received a second frame % x", got)
+			default:
+			}
+			if padt {
+				if err := waitDone(t, r.s); !errors.Is(err, ErrTerminated) {
+					t.Errorf("session ended with %v, want the PADT's", err)
+				}
 			}
 		})
 	}

@@ -58,10 +58,20 @@ func newEngineRig(tb testing.TB) *engineRig {
 		timer: clock.Real{}.NewTimer(time.Hour),
 	}
 	r.d.timer.Stop()
-	r.discHandler = r.c.match(r.d.inbox)
+	r.resetDial()
 	r.clSession = newSession(r.clPort, SessionInfo{ID: 0x1234, Local: macClient, Peer: macAC}, 4, nil)
-	r.clHandler = r.c.sessionHandler(r.clSession)
+	r.clHandler = func(f []byte) bool { return r.c.sessionInput(r.clSession, f) }
 	return r
+}
+
+// resetDial gives the dialer a fresh subscription state, as Dial would:
+// a PADS fed to it hands the previous one over to the session it opened.
+// The subscription is on a MAC no frame is sent to, so only the test calls
+// the handler.
+func (r *engineRig) resetDial() {
+	r.d.cs = newClientSub(r.d.inbox)
+	r.d.cs.sub = r.clPort.SubscribeDst(MAC{0x02, 0xff}, func([]byte) bool { return false })
+	r.discHandler = r.c.match(r.d.cs)
 }
 
 func drain(q *link.Inbox) {
@@ -100,11 +110,13 @@ func FuzzEngineInput(f *testing.F) {
 
 		r.discHandler(frame)
 		drain(r.d.inbox)
+		drain(r.d.cs.early)
 		for _, requesting := range []bool{false, true} {
 			r.d.requesting = requesting
 			r.d.acMAC = macAC
 			if s, _ := r.d.input(frame); s != nil {
 				s.end(ErrClosed)
+				r.resetDial()
 			}
 		}
 		r.clHandler(frame)
