@@ -1,0 +1,536 @@
+// Package emulate brings up many PPPoE subscribers over one interface with
+// rosh's own client engine — PPPoE discovery (RFC 2516), then a PPP client
+// session each: LCP, PAP/CHAP/MS-CHAPv2, IPCP and keepalive — to load an
+// access concentrator and measure it: how many sessions come up, how fast,
+// why the others failed, and how fast they all go down again.
+//
+// Every subscriber is a host of its own to the access concentrator: its own
+// MAC address (ClientConfig.LocalMAC), Host-Uniq and user name. They share
+// the one port reader, which hands each frame to its host by destination
+// MAC (link.Port.SubscribeDst), and they get no TUN: the emulator moves no
+// data, only the control plane. The interface must be opened promiscuous
+// (link.PcapOptions) so frames for the emulated MACs come up.
+//
+// Each subscriber is one goroutine, the owner of its discovery and then of
+// its PPP session, as in the router's pppoe-client.
+package emulate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"rosh/link"
+	"rosh/ppp"
+	"rosh/pppoe"
+)
+
+// Defaults of Config.
+const (
+	DefaultSetupTimeout    = 30 * time.Second
+	DefaultTeardownTimeout = 30 * time.Second
+)
+
+// Config says what to emulate.
+type Config struct {
+	// Sessions is how many subscribers to bring up.
+	Sessions int
+	// Rate is how many subscribers start dialing per second; 0 starts
+	// them all at once (an outage recovery at its worst).
+	Rate float64
+	// UserPattern makes the user names: a fmt pattern with one %d, the
+	// subscriber's index ("user%d"); without %d every subscriber uses
+	// the same name. Password likewise: "secret" for all, or "pw%d".
+	UserPattern string
+	Password    string
+	// First is the index of the first subscriber (default 1: user1 ...).
+	First int
+	// Allow is the methods the subscribers agree to authenticate with
+	// (RouterOS pppoe-client allow=); 0 allows all four.
+	Allow ppp.MethodSet
+	// ServiceName and ACName restrict the offers taken, as on a
+	// pppoe-client.
+	ServiceName, ACName string
+	// BaseMAC is the first subscriber's MAC; the others count up from
+	// it. Zero derives a locally administered base from the port's MAC:
+	// 02:xx:xx:xx:00:00 with its last three octets.
+	BaseMAC pppoe.MAC
+	// Keepalive is each subscriber's LCP echo interval (RouterOS
+	// keepalive-timeout); 0 only answers the access concentrator's.
+	Keepalive time.Duration
+	// SetupTimeout bounds each subscriber's setup, first PADI to IPCP
+	// up; past it the attempt counts as failed (default 30 s).
+	SetupTimeout time.Duration
+	// TeardownTimeout bounds the graceful teardown of Stop; what is left
+	// then is cut short, one Terminate-Request and a PADT each (default
+	// 30 s).
+	TeardownTimeout time.Duration
+	// Hold is how long Run keeps the sessions up once every subscriber
+	// is up or failed, before it tears them down; negative holds until
+	// Run's context ends.
+	Hold time.Duration
+}
+
+// Stats is a snapshot of an emulation.
+type Stats struct {
+	Elapsed time.Duration // since Start
+	Started int           // subscribers that began dialing
+	Up      int           // sessions up now (IPCP opened)
+	// Established counts the sessions that came up, Failed the
+	// subscribers that did not, Lost the established sessions that ended
+	// before the emulator closed them.
+	Established, Failed, Lost int
+	// Ended counts the subscribers whose goroutine is over, whatever the
+	// outcome; Ended == Sessions once everything is down.
+	Ended int
+}
+
+// Emulator is a running emulation; Start makes one.
+type Emulator struct {
+	port *link.Port
+	cfg  Config
+	base uint64 // BaseMAC as a number
+
+	start    time.Time
+	ctx      context.Context // cancelled: every session is cut short
+	abort    context.CancelFunc
+	dialCtx  context.Context // cancelled by Stop: no new session comes up
+	stopDial context.CancelFunc
+	wg       sync.WaitGroup // one per subscriber, and the launcher
+
+	started, up, established, failed, lost, ended atomic.Int64
+
+	mu       sync.Mutex
+	stopping bool
+	live     map[*ppp.Session]struct{} // PPP sessions running, for Stop
+	failures map[string]int            // setup failures by reason
+	losses   map[string]int            // established sessions lost, by reason
+	setups   []time.Duration           // first PADI to IPCP up, per session
+	firstUp  time.Time
+	lastUp   time.Time
+	lastEnd  time.Time
+	stopAt   time.Time
+	padtIn   int // sessions the peer ended with a PADT
+}
+
+// Start checks cfg and starts dialing on port, at cfg.Rate, in the
+// background. The port should be promiscuous (see the package doc).
+func Start(port *link.Port, cfg Config) (*Emulator, error) {
+	if cfg.Sessions <= 0 {
+		return nil, fmt.Errorf("emulate: %d sessions", cfg.Sessions)
+	}
+	if cfg.Rate < 0 {
+		return nil, fmt.Errorf("emulate: negative rate %v", cfg.Rate)
+	}
+	if strings.Count(cfg.UserPattern, "%") > 1 || strings.Count(cfg.Password, "%") > 1 {
+		return nil, fmt.Errorf("emulate: user and password patterns take at most one %%d")
+	}
+	if cfg.First == 0 {
+		cfg.First = 1
+	}
+	if cfg.SetupTimeout <= 0 {
+		cfg.SetupTimeout = DefaultSetupTimeout
+	}
+	if cfg.TeardownTimeout <= 0 {
+		cfg.TeardownTimeout = DefaultTeardownTimeout
+	}
+	base := cfg.BaseMAC
+	if base.IsZero() {
+		hw, ok := pppoe.MACFrom(port.HardwareAddr())
+		if !ok {
+			return nil, fmt.Errorf("emulate: %s is not an Ethernet interface", port.Name())
+		}
+		base = pppoe.MAC{0x02, hw[3], hw[4], hw[5], 0, 0}
+	}
+	e := &Emulator{
+		port:     port,
+		cfg:      cfg,
+		base:     macNumber(base),
+		live:     make(map[*ppp.Session]struct{}),
+		failures: make(map[string]int),
+		losses:   make(map[string]int),
+		setups:   make([]time.Duration, 0, cfg.Sessions),
+	}
+	// The first octet carries the group and locally-administered bits: the
+	// whole range must keep the base's.
+	if last := e.mac(cfg.Sessions - 1); last[0] != base[0] || base.IsMulticast() {
+		return nil, fmt.Errorf("emulate: %d MACs from %v leave the unicast range of its first octet", cfg.Sessions, base)
+	}
+	e.ctx, e.abort = context.WithCancel(context.Background())
+	e.dialCtx, e.stopDial = context.WithCancel(e.ctx)
+	e.start = time.Now()
+	e.wg.Add(1)
+	go e.launch()
+	return e, nil
+}
+
+func macNumber(m pppoe.MAC) uint64 {
+	var n uint64
+	for _, b := range m {
+		n = n<<8 | uint64(b)
+	}
+	return n
+}
+
+// mac is subscriber i's MAC (0-based).
+func (e *Emulator) mac(i int) pppoe.MAC {
+	n := e.base + uint64(i)
+	var m pppoe.MAC
+	for j := 5; j >= 0; j-- {
+		m[j] = byte(n)
+		n >>= 8
+	}
+	return m
+}
+
+// pattern fills a user or password pattern with a subscriber's index.
+func pattern(p string, index int) string {
+	if !strings.Contains(p, "%") {
+		return p
+	}
+	return fmt.Sprintf(p, index)
+}
+
+// launch starts the subscribers on schedule: subscriber i at i/Rate
+// seconds, catching up at once when the schedule has slipped, so the
+// offered rate does not sag under load.
+func (e *Emulator) launch() {
+	defer e.wg.Done()
+	var timer *time.Timer
+	for i := range e.cfg.Sessions {
+		if e.cfg.Rate > 0 {
+			due := e.start.Add(time.Duration(float64(i) / e.cfg.Rate * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				if timer == nil {
+					timer = time.NewTimer(d)
+				} else {
+					timer.Reset(d)
+				}
+				select {
+				case <-timer.C:
+				case <-e.dialCtx.Done():
+				}
+			}
+		}
+		if e.dialCtx.Err() != nil {
+			// Stop came first: the rest never dial, and end at once.
+			e.ended.Add(int64(e.cfg.Sessions - i))
+			return
+		}
+		e.started.Add(1)
+		e.wg.Add(1)
+		go e.subscriber(i)
+	}
+}
+
+// subscriber is one host: discovery, then its PPP session until it ends.
+func (e *Emulator) subscriber(i int) {
+	defer e.wg.Done()
+	defer e.ended.Add(1)
+	began := time.Now()
+	index := e.cfg.First + i
+	ctx, cancel := context.WithTimeoutCause(e.dialCtx, e.cfg.SetupTimeout, errSetupTimeout)
+	defer cancel()
+	client, err := pppoe.NewClient(e.port, pppoe.ClientConfig{
+		LocalMAC:    e.mac(i),
+		ServiceName: e.cfg.ServiceName,
+		ACName:      e.cfg.ACName,
+	})
+	if err != nil {
+		e.fail(err)
+		return
+	}
+	ps, err := client.Dial(ctx)
+	if err != nil {
+		if c := context.Cause(ctx); c != nil && e.dialCtx.Err() == nil {
+			err = c
+		}
+		e.fail(err)
+		return
+	}
+	var isUp atomic.Bool
+	p, err := ppp.NewOnLink(ppp.Config{
+		Role:      ppp.RoleClient,
+		User:      pattern(e.cfg.UserPattern, index),
+		Password:  pattern(e.cfg.Password, index),
+		Allow:     e.cfg.Allow,
+		MRU:       ps.MaxMRU(),
+		MTU:       ps.MaxMRU(),
+		Keepalive: e.cfg.Keepalive,
+		OnEvent: func(ev ppp.Event) {
+			if ev.Kind == ppp.EventUp && !isUp.Swap(true) {
+				e.onUp(time.Since(began))
+			}
+		},
+	}, ps)
+	if err != nil {
+		ps.Close()
+		e.fail(err)
+		return
+	}
+	if !e.track(p) {
+		ps.Close()
+		e.fail(errStopped)
+		return
+	}
+	// The setup budget covers PPP too: a session not up in time is cut
+	// short. Once up, the subscriber holds until Stop or the peer.
+	runCtx, stopRun := context.WithCancelCause(e.ctx)
+	defer stopRun(nil)
+	guard := context.AfterFunc(ctx, func() {
+		if !isUp.Load() {
+			stopRun(context.Cause(ctx))
+		}
+	})
+	err = p.Run(runCtx)
+	guard()
+	ps.Close() // the PADT, unless the peer's ended the session
+	e.untrack(p)
+	if !isUp.Load() {
+		if c := context.Cause(runCtx); c != nil {
+			err = c
+		}
+		e.fail(err)
+		return
+	}
+	e.down(ps, err)
+}
+
+// Reasons of failures that are the emulator's own.
+var (
+	errSetupTimeout = errors.New("setup timed out")
+	errStopped      = errors.New("stopped before the session came up")
+)
+
+// reasons are the kinds a failure is counted under, most specific first:
+// the first that errors.Is matches names it.
+var reasons = []struct {
+	err  error
+	name string
+}{
+	{errSetupTimeout, "setup timed out"},
+	{errStopped, "stopped before up"},
+	{pppoe.ErrTimeout, "no PADO"},
+	{pppoe.ErrServiceName, "PADS Service-Name-Error"},
+	{pppoe.ErrACSystem, "PADS AC-System-Error"},
+	{pppoe.ErrGeneric, "PADS Generic-Error"},
+	{pppoe.ErrLinkDown, "link down"},
+	{ppp.ErrAuthFailed, "authentication failed"},
+	{ppp.ErrNoCommonAuth, "no common authentication method"},
+	{ppp.ErrAuthTimeout, "authentication timed out"},
+	{ppp.ErrNoAddress, "no IP address"},
+	{ppp.ErrNegotiation, "LCP/IPCP negotiation failed"},
+	{ppp.ErrPeerTerminated, "LCP terminated by peer"},
+	{ppp.ErrKeepalive, "keepalive timeout"},
+	{ppp.ErrLoopback, "loopback detected"},
+	{ppp.ErrLowerDown, "PADT from peer"},
+	{ppp.ErrClosed, "closed"},
+}
+
+// Reason names the kind of err, for the failure and loss tables.
+func Reason(err error) string {
+	if err == nil {
+		return "ended"
+	}
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	return err.Error()
+}
+
+func (e *Emulator) fail(err error) {
+	if e.dialCtx.Err() != nil {
+		err = errStopped // whatever it looked like, Stop ended it
+	}
+	e.failed.Add(1)
+	e.mu.Lock()
+	e.failures[Reason(err)]++
+	e.mu.Unlock()
+}
+
+func (e *Emulator) onUp(setup time.Duration) {
+	now := time.Now()
+	e.up.Add(1)
+	e.established.Add(1)
+	e.mu.Lock()
+	if e.firstUp.IsZero() {
+		e.firstUp = now
+	}
+	e.lastUp = now
+	e.setups = append(e.setups, setup)
+	e.mu.Unlock()
+}
+
+// down counts the end of an established session: one the emulator closed,
+// or one lost to the peer (its PADT, its Terminate-Request, keepalive).
+func (e *Emulator) down(ps *pppoe.Session, err error) {
+	now := time.Now()
+	e.up.Add(-1)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastEnd = now
+	if errors.Is(ps.Err(), pppoe.ErrTerminated) {
+		e.padtIn++
+	}
+	if !e.stopping {
+		e.lost.Add(1)
+		e.losses[Reason(err)]++
+	}
+}
+
+// track registers a PPP session for Stop; false once Stop has begun.
+func (e *Emulator) track(p *ppp.Session) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopping {
+		return false
+	}
+	e.live[p] = struct{}{}
+	return true
+}
+
+func (e *Emulator) untrack(p *ppp.Session) {
+	e.mu.Lock()
+	delete(e.live, p)
+	e.mu.Unlock()
+}
+
+// Stats returns a snapshot of the emulation.
+func (e *Emulator) Stats() Stats {
+	return Stats{
+		Elapsed:     time.Since(e.start),
+		Started:     int(e.started.Load()),
+		Up:          int(e.up.Load()),
+		Established: int(e.established.Load()),
+		Failed:      int(e.failed.Load()),
+		Lost:        int(e.lost.Load()),
+		Ended:       int(e.ended.Load()),
+	}
+}
+
+// Settled reports whether every subscriber has come up or failed.
+func (s Stats) Settled(sessions int) bool { return s.Established+s.Failed >= sessions }
+
+// Wait returns when cond holds for the emulation's Stats, polled every
+// 10 ms, or ctx's error.
+func (e *Emulator) Wait(ctx context.Context, cond func(Stats) bool) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for !cond(e.Stats()) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Stop tears the emulation down: no new subscriber dials, every PPP session
+// is closed gracefully (LCP Terminate-Request, its Ack, then the PADT) and
+// Stop waits for all of them, at most TeardownTimeout before cutting the
+// rest short. It returns the report of the whole run.
+func (e *Emulator) Stop() Report {
+	e.mu.Lock()
+	if !e.stopping {
+		e.stopping = true
+		e.stopAt = time.Now()
+	}
+	live := make([]*ppp.Session, 0, len(e.live))
+	for p := range e.live {
+		live = append(live, p)
+	}
+	e.mu.Unlock()
+	e.stopDial()
+	for _, p := range live {
+		p.Close("emulation finished")
+	}
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(e.cfg.TeardownTimeout):
+		e.abort()
+		<-done
+	}
+	e.abort()
+	return e.report()
+}
+
+// Ended returns when every subscriber's session has ended — Stop, or the
+// access concentrator taking them all down — and the time the last one
+// did, or ctx's error.
+func (e *Emulator) Ended(ctx context.Context) (time.Time, error) {
+	if err := e.Wait(ctx, func(s Stats) bool { return s.Ended >= e.cfg.Sessions }); err != nil {
+		return time.Time{}, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastEnd, nil
+}
+
+// Report is what an emulation measured.
+type Report struct {
+	Sessions    int // subscribers asked for
+	Established int // sessions that came up
+	Failed      int // subscribers whose session did not
+	Failures    map[string]int
+	// SetupTime runs from the first PADI to the last IPCP up; SetupRate
+	// is Established over it.
+	SetupTime time.Duration
+	SetupRate float64
+	// SetupP50, SetupP99 and SetupMax are percentiles of the sessions'
+	// own setup times, first PADI to IPCP up.
+	SetupP50, SetupP99, SetupMax time.Duration
+	// Lost counts established sessions that ended before Stop, by
+	// reason in Losses.
+	Lost   int
+	Losses map[string]int
+	// Teardown runs from Stop to the end of the last session, its PADT
+	// sent; TeardownRate is the sessions up at Stop over it. Zero when
+	// nothing was up at Stop.
+	Teardown     time.Duration
+	TeardownRate float64
+	// PADTReceived counts sessions the peer ended with a PADT.
+	PADTReceived int
+	// Port is the interface's counters: Drops are frames the kernel or
+	// libpcap lost, a sign the emulator could not keep up.
+	Port link.PortStats
+}
+
+func (e *Emulator) report() Report {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := Report{
+		Sessions:     e.cfg.Sessions,
+		Established:  int(e.established.Load()),
+		Failed:       int(e.failed.Load()),
+		Failures:     maps.Clone(e.failures),
+		Lost:         int(e.lost.Load()),
+		Losses:       maps.Clone(e.losses),
+		PADTReceived: e.padtIn,
+		Port:         e.port.Stats(),
+	}
+	if !e.lastUp.IsZero() {
+		r.SetupTime = e.lastUp.Sub(e.start)
+		r.SetupRate = float64(r.Established) / r.SetupTime.Seconds()
+	}
+	if n := len(e.setups); n > 0 {
+		s := slices.Clone(e.setups)
+		slices.Sort(s)
+		r.SetupP50, r.SetupP99, r.SetupMax = s[n/2], s[(n*99)/100], s[n-1]
+	}
+	if closed := r.Established - r.Lost; closed > 0 && !e.stopAt.IsZero() && e.lastEnd.After(e.stopAt) {
+		r.Teardown = e.lastEnd.Sub(e.stopAt)
+		r.TeardownRate = float64(closed) / r.Teardown.Seconds()
+	}
+	return r
+}
