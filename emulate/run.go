@@ -112,3 +112,17 @@ func byCount(m map[string]int) []string {
 	})
 	return keys
 }
+
+// ringSize is the kernel ring an emulator's interface gets: a burst of
+// answers to thousands of subscribers at once must not overflow it.
+const ringSize = 32 << 20
+
+// OpenPort opens ifname for an emulation: promiscuous, so frames for the
+// emulated MACs come up, with a large ring. Close the port when done.
+func OpenPort(ifname string) (*link.Port, error) {
+	l, err := link.OpenPcapWith(ifname, link.PcapOptions{Promiscuous: true, BufferSize: ringSize})
+	if err != nil {
+		return nil, err
+	}
+	return link.NewPort(l), nil
+}

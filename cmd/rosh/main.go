@@ -56,6 +56,7 @@ func run(args []string) int {
 			return lab.Run(lab.Options{Rosh: self, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 		},
 	})
+	root.AddCommand(emulateCommand(&code))
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "rosh:", err)
