@@ -8,6 +8,7 @@ import "strconv"
 func All() []*Menu {
 	return []*Menu{
 		systemIdentity(),
+		systemResource(),
 		interfaceMenu(),
 		ipDNS(),
 		ipPool(),

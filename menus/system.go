@@ -1,7 +1,9 @@
 package menus
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"rosh/router"
 )
@@ -27,6 +29,29 @@ func Identity(c *router.Config) string {
 	}
 	return "MikroTik"
 }
+
+// systemResource is /system resource: uptime, memory and CPU as RouterOS
+// shows them, plus the engine's goroutines and resident memory, which grow
+// with the sessions it holds.
+func systemResource() *Menu {
+	props := []string{"uptime", "free-memory", "total-memory", "cpu-count", "cpu-load", "goroutines", "process-memory"}
+	m := &Menu{Path: "/system/resource", Help: "system resources", Single: true, ReadOnly: true}
+	for _, p := range props {
+		m.Props = append(m.Props, &Prop{Name: p, Type: String{}})
+	}
+	m.Dynamic = func(*Ctx) []*Row {
+		r := router.ReadResources(100 * time.Millisecond)
+		return []*Row{{Values: map[string]string{
+			"uptime": FormatDuration(r.Uptime.Truncate(time.Second)), "free-memory": mib(r.FreeMemory),
+			"total-memory": mib(r.TotalMemory), "cpu-count": itoa(r.CPUCount), "cpu-load": itoa(r.CPULoad) + "%",
+			"goroutines": itoa(r.Goroutines), "process-memory": mib(r.ProcessMemory),
+		}}}
+	}
+	return m
+}
+
+// mib prints a byte count the way RouterOS prints memory: 1785.9MiB.
+func mib(b uint64) string { return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20)) }
 
 // logMenu is /log: the engine's log.
 func logMenu() *Menu {
