@@ -13,12 +13,17 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netns"
+
+	"rosh/link"
 )
 
 var serial atomic.Int32
@@ -104,6 +109,61 @@ func waitCarrier(t testing.TB, ns, ifname string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// InNamespace runs fn on an OS thread that has entered namespace ns: a
+// socket belongs to the namespace it was made in, so only its opening has
+// to run there. The thread is a fresh goroutine's, locked for the
+// duration; if it cannot switch back it stays locked, and Go retires it
+// with the goroutine.
+func InNamespace(ns string, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		target, err := netns.GetFromName(ns)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := netns.Set(target); err != nil {
+			errc <- err
+			return
+		}
+		err = fn()
+		if serr := netns.Set(orig); serr != nil {
+			errc <- fmt.Errorf("restore netns: %w (after %v)", serr, err)
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- err
+	}()
+	return <-errc
+}
+
+// OpenPcap opens a pcap Link on ifname inside namespace ns from the test's
+// own process, and fails the test if it cannot.
+func OpenPcap(t testing.TB, ns, ifname string, opt link.PcapOptions) link.Link {
+	t.Helper()
+	var l link.Link
+	err := InNamespace(ns, func() error {
+		var err error
+		l, err = link.OpenPcapWith(ifname, opt)
+		return err
+	})
+	if err != nil {
+		if l != nil {
+			l.Close()
+		}
+		t.Fatalf("OpenPcap(%s in %s): %v", ifname, ns, err)
+	}
+	return l
 }
 
 // Exec returns a command running in namespace ns.

@@ -4,13 +4,9 @@ package pppoe
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"runtime"
 	"testing"
 	"time"
-
-	"github.com/vishvananda/netns"
 
 	"rosh/link"
 	"rosh/nstest"
@@ -29,55 +25,9 @@ func newVethNetCapture(t testing.TB, capture bool) *testNet {
 	p := nstest.NewPair(t, nstest.MACs(
 		net.HardwareAddr{0x02, 0xab, 0xcd, 0, 0, 1},
 		net.HardwareAddr{0x02, 0xab, 0xcd, 0, 0, 2}))
-	return newTestNet(t, openPcapIn(t, p.AC, p.ACIf), openPcapIn(t, p.Client, p.ClientIf), capture)
+	return newTestNet(t, nstest.OpenPcap(t, p.AC, p.ACIf, link.PcapOptions{}), nstest.OpenPcap(t, p.Client, p.ClientIf, link.PcapOptions{}), capture)
 }
 
-// openPcapIn opens a pcap Link on ifname inside the named namespace. The
-// socket belongs to the namespace it was made in, so only the opening runs
-// there, on a goroutine locked to its OS thread; if the thread cannot be
-// switched back it is left locked, and Go retires it with the goroutine.
-func openPcapIn(t testing.TB, ns, ifname string) link.Link {
-	t.Helper()
-	type result struct {
-		l   link.Link
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			ch <- result{nil, err}
-			return
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(ns)
-		if err != nil {
-			ch <- result{nil, err}
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			ch <- result{nil, err}
-			return
-		}
-		l, err := link.OpenPcap(ifname)
-		if err := netns.Set(orig); err != nil {
-			if l != nil {
-				l.Close()
-			}
-			ch <- result{nil, fmt.Errorf("restore netns: %w", err)}
-			return // thread stays locked and dies with this goroutine
-		}
-		runtime.UnlockOSThread()
-		ch <- result{l, err}
-	}()
-	r := <-ch
-	if r.err != nil {
-		t.Fatalf("OpenPcap(%s in %s): %v", ifname, ns, r.err)
-	}
-	return r.l
-}
 
 func TestPcapLinkVeth(t *testing.T) {
 	checkLeaks(t)
