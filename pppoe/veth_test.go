@@ -28,7 +28,6 @@ func newVethNetCapture(t testing.TB, capture bool) *testNet {
 	return newTestNet(t, nstest.OpenPcap(t, p.AC, p.ACIf, link.PcapOptions{}), nstest.OpenPcap(t, p.Client, p.ClientIf, link.PcapOptions{}), capture)
 }
 
-
 func TestPcapLinkVeth(t *testing.T) {
 	checkLeaks(t)
 	n := newVethNet(t)
