@@ -60,10 +60,10 @@ clean:
 
 # make interop: rosh against real peers — Debian's pppd 2.4.9 and rp-pppoe
 # in qemu guests (../shared/peers, see its README.md) — as client and as
-# server, PAP/CHAP/MS-CHAPv1/MS-CHAPv2. Needs root; about 5 minutes; builds
-# the guest image first when it is missing. Not part of `make test`.
-# INTEROP_PING=1 adds traffic checks (once the TUN data plane exists);
-# INTEROP_ARTIFACTS=dir keeps console logs and pcaps.
+# server, PAP/CHAP/MS-CHAPv1/MS-CHAPv2, with ping through the sessions.
+# Needs root; about 7 minutes; builds the guest image first when it is
+# missing. Not part of `make test`. INTEROP_PING=0 skips the traffic
+# checks; INTEROP_ARTIFACTS=dir keeps console logs and pcaps.
 PEERS_DIR   ?= $(abspath ../shared/peers)
 PEERS_CACHE ?= /tmp/peers-cache
 
