@@ -36,6 +36,7 @@ type Runtime struct {
 	reconcileMu sync.Mutex
 
 	namespace string
+	noTUN     bool
 
 	mu      sync.Mutex
 	desired *Desired
@@ -58,6 +59,10 @@ type RuntimeOptions struct {
 	// Namespace is the network namespace the sessions' TUN devices are
 	// made in ("" the process's own); tests give each router its own.
 	Namespace string
+	// NoServerTUN gives the access concentrator's sessions no TUN: the
+	// control plane alone, whose cost `make bench` measures apart from
+	// the data plane's.
+	NoServerTUN bool
 }
 
 // NewRuntime starts a runtime for eng; build turns the configuration into
@@ -73,7 +78,7 @@ func NewRuntime(eng *Engine, build func(*Config) *Desired, opt RuntimeOptions) *
 		eng: eng, ports: opt.Ports, build: build, log: eng.Log, pools: pool.NewSet(),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		clients: map[uint32]*clientRun{}, acs: map[string]*acRun{}, sessions: map[*serverSession]struct{}{},
-		desired: &Desired{}, namespace: opt.Namespace, ifnames: map[string]bool{},
+		desired: &Desired{}, namespace: opt.Namespace, noTUN: opt.NoServerTUN, ifnames: map[string]bool{},
 	}
 	eng.SetLive(r)
 	eng.OnChange(r.Changed)

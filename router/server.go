@@ -412,7 +412,7 @@ func (s *serverSession) onEvent(e ppp.Event) {
 		name, user, clamp := s.ifname, s.user, s.profile.ChangeTCPMSS
 		p := s.ppp
 		s.mu.Unlock()
-		if _, err := s.tun.attach(s.r.namespace, name, e.Status, clamp, s.ps); err != nil {
+		if err := s.attach(name, e.Status, clamp); err != nil {
 			s.r.log.Add("pppoe,error", "%s: interface: %v", name, err)
 			if p != nil {
 				p.Close("no interface")
@@ -428,6 +428,16 @@ func (s *serverSession) onEvent(e ppp.Event) {
 		s.up = false
 		s.mu.Unlock()
 	}
+}
+
+// attach gives the session its TUN, unless the runtime runs the control
+// plane alone (RuntimeOptions.NoServerTUN).
+func (s *serverSession) attach(name string, st ppp.Status, clamp bool) error {
+	if s.r.noTUN {
+		return nil
+	}
+	_, err := s.tun.attach(s.r.namespace, name, st, clamp, s.ps)
+	return err
 }
 
 // active describes the session for /ppp active, when it is up.

@@ -51,7 +51,9 @@ func Main(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	rt := router.NewRuntime(eng, tree.Desired, router.RuntimeOptions{})
+	// ROSH_NO_SERVER_TUN=1, for performance work like ROSH_CPUPROFILE:
+	// an access concentrator without the data plane.
+	rt := router.NewRuntime(eng, tree.Desired, router.RuntimeOptions{NoServerTUN: os.Getenv("ROSH_NO_SERVER_TUN") != ""})
 	defer rt.Close()
 	var saver *router.Saver
 	if persist {
