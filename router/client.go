@@ -143,7 +143,7 @@ func (c *clientRun) waitForDemand(ctx context.Context) bool {
 		local, peer := dataplane.Placeholder(int(c.spec.ID))
 		var err error
 		ifc, err = dataplane.Open(dataplane.Config{
-			Name: c.spec.Name, Namespace: c.r.namespace, Local: local, Peer: peer, MTU: 1480, Headroom: pppProtoHeadroom,
+			Name: c.spec.Name, Namespace: c.r.namespace, Local: local, Peer: peer, MTU: 1480, Headroom: pppProtoHeadroom, Offload: tunOffload,
 			ClampMSS: c.spec.Profile.ChangeTCPMSS,
 			OnFirstPacket: func() {
 				select {

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"rosh/nstest"
+)
+
+// benchMTU is the MTU both sides of the comparison run at: the most a
+// PPPoE session carries on 1500-byte Ethernet (RFC 2516 §7), and the
+// plain veth's.
+const benchMTU = 1492
+
+// benchSeconds is how long each iperf3 run lasts (ROSH_BENCH_SECONDS
+// overrides it).
+func benchSeconds() int {
+	if n, err := strconv.Atoi(os.Getenv("ROSH_BENCH_SECONDS")); err == nil && n > 0 {
+		return n
+	}
+	return 5
+}
+
+// BenchmarkTunnelThroughput is the data plane's figure of merit (issue
+// 5): iperf3 TCP, both ways, through a rosh↔rosh PPPoE session in two
+// namespaces, against the same kind of veth pair without PPPoE at the
+// same MTU, in one run, with the veths' offloads off (tso, gso, gro) so
+// that neither side gets 64 KiB frames for free. It reports Gbit/s of
+// each (the mean of the two directions), their ratio, and how busy each
+// rosh process was (CPU %, 100 = one core) while the tunnel carried
+// traffic. It runs once whatever b.N is: each run takes seconds.
+func BenchmarkTunnelThroughput(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root: network namespaces")
+	}
+	for _, tool := range []string{"iperf3", "ethtool"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Skipf("%s not installed (make deps)", tool)
+		}
+	}
+	secs := benchSeconds()
+
+	// The plain veth: addresses straight on the pair.
+	plain := nstest.NewPair(b)
+	offloadsOff(b, plain)
+	for _, side := range []struct{ ns, ifname, addr string }{
+		{plain.AC, plain.ACIf, "192.0.2.1/24"},
+		{plain.Client, plain.ClientIf, "192.0.2.2/24"},
+	} {
+		nstest.Run(b, "ip", "-n", side.ns, "link", "set", side.ifname, "mtu", strconv.Itoa(benchMTU))
+		nstest.Run(b, "ip", "-n", side.ns, "addr", "add", side.addr, "dev", side.ifname)
+	}
+	vethUp := iperf(b, plain.AC, plain.Client, "192.0.2.1", secs, false)
+	vethDown := iperf(b, plain.AC, plain.Client, "192.0.2.1", secs, true)
+
+	// The tunnel: SPEC §6's AC and client, both at MTU/MRU 1492.
+	pair := nstest.NewPair(b)
+	offloadsOff(b, pair)
+	ac := nstest.StartRosh(b, roshBin, pair.AC)
+	ac.Send(seedAC[:3]...)
+	ac.Send(fmt.Sprintf("/interface pppoe-server server add default-profile=for-pppoe disabled=no interface=ether3 service-name=pppoeservice max-mtu=%d max-mru=%d", benchMTU, benchMTU))
+	cl := nstest.StartRosh(b, roshBin, pair.Client)
+	cl.Send(fmt.Sprintf("%s max-mtu=%d max-mru=%d", seedClient, benchMTU, benchMTU))
+	cl.Poll("/interface pppoe-client monitor PPPoE-Out once", "status: connected", 30*time.Second)
+	if mtu := tunMTU(b, pair.Client); mtu != benchMTU {
+		b.Fatalf("the client's TUN has MTU %d, want %d", mtu, benchMTU)
+	}
+	acCPU, clCPU := newCPUMeter(b, pair.AC), newCPUMeter(b, pair.Client)
+	tunUp := iperf(b, pair.AC, pair.Client, "10.0.0.1", secs, false)
+	tunDown := iperf(b, pair.AC, pair.Client, "10.0.0.1", secs, true)
+	acBusy, clBusy := acCPU.percent(), clCPU.percent()
+
+	veth, tun := (vethUp+vethDown)/2, (tunUp+tunDown)/2
+	b.Logf("plain veth, MTU %d:  %.2f Gbit/s up, %.2f down", benchMTU, vethUp, vethDown)
+	b.Logf("PPPoE tunnel, MTU %d: %.2f Gbit/s up, %.2f down (AC %.0f%% CPU, client %.0f%%)", benchMTU, tunUp, tunDown, acBusy, clBusy)
+	b.Logf("tunnel/veth: %.2f (target: ≥ 2 Gbit/s and ≥ 0.5)", tun/veth)
+	b.ReportMetric(tun, "tunnel-Gbit/s")
+	b.ReportMetric(veth, "veth-Gbit/s")
+	b.ReportMetric(tun/veth, "ratio")
+	b.ReportMetric(acBusy, "ac-cpu%")
+	b.ReportMetric(clBusy, "client-cpu%")
+	b.ReportMetric(0, "ns/op")
+}
+
+// offloadsOff turns off segmentation and receive offloads on both ends of
+// the pair.
+func offloadsOff(b *testing.B, p *nstest.Pair) {
+	b.Helper()
+	nstest.Run(b, "ip", "netns", "exec", p.AC, "ethtool", "-K", p.ACIf, "tso", "off", "gso", "off", "gro", "off")
+	nstest.Run(b, "ip", "netns", "exec", p.Client, "ethtool", "-K", p.ClientIf, "tso", "off", "gso", "off", "gro", "off")
+}
+
+// tunMTU is the MTU of the one TUN device in ns.
+func tunMTU(b *testing.B, ns string) int {
+	b.Helper()
+	out := nstest.Run(b, "ip", "-n", ns, "-o", "link", "show", "type", "tun")
+	f := strings.Fields(out)
+	for k := range f[:len(f)-1] {
+		if f[k] == "mtu" {
+			n, _ := strconv.Atoi(f[k+1])
+			return n
+		}
+	}
+	b.Fatalf("no TUN MTU in %q", out)
+	return 0
+}
+
+// iperf runs one iperf3 TCP test from the client namespace to the server
+// address in srvNS (reverse: the server sends) and returns the receiver's
+// Gbit/s.
+func iperf(b *testing.B, srvNS, cliNS, addr string, secs int, reverse bool) float64 {
+	b.Helper()
+	srv := nstest.Exec(srvNS, "iperf3", "-s", "-1", "-B", addr)
+	if err := srv.Start(); err != nil {
+		b.Fatalf("iperf3 server: %v", err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	args := []string{"-c", addr, "-t", strconv.Itoa(secs), "-J"}
+	if reverse {
+		args = append(args, "-R")
+	}
+	var out []byte
+	var err error
+	for try := 0; try < 20; try++ { // the server needs a moment to listen
+		time.Sleep(200 * time.Millisecond)
+		if out, err = nstest.Exec(cliNS, "iperf3", args...).Output(); err == nil {
+			break
+		}
+	}
+	var res struct {
+		End struct {
+			SumReceived struct {
+				BitsPerSecond float64 `json:"bits_per_second"`
+			} `json:"sum_received"`
+		} `json:"end"`
+		Error string `json:"error"`
+	}
+	if jerr := json.Unmarshal(out, &res); err != nil || jerr != nil || res.Error != "" {
+		b.Fatalf("iperf3 %v: %v %v %s\n%s", args, err, jerr, res.Error, out)
+	}
+	return res.End.SumReceived.BitsPerSecond / 1e9
+}
+
+// cpuMeter measures the CPU time rosh processes in one namespace use.
+type cpuMeter struct {
+	b     *testing.B
+	pids  []int
+	ticks uint64
+	start time.Time
+}
+
+func newCPUMeter(b *testing.B, ns string) *cpuMeter {
+	m := &cpuMeter{b: b, start: time.Now()}
+	out := nstest.Run(b, "ip", "netns", "pids", ns)
+	for _, f := range strings.Fields(out) {
+		pid, _ := strconv.Atoi(f)
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "rosh" {
+			m.pids = append(m.pids, pid)
+		}
+	}
+	if len(m.pids) == 0 {
+		b.Fatalf("no rosh process in %s", ns)
+	}
+	m.ticks = m.read()
+	return m
+}
+
+// read sums utime and stime (clock ticks, 100 a second) of the pids.
+func (m *cpuMeter) read() uint64 {
+	var t uint64
+	for _, pid := range m.pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// The fields after the command name, which is in parentheses.
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+		u, _ := strconv.ParseUint(f[11], 10, 64)
+		s, _ := strconv.ParseUint(f[12], 10, 64)
+		t += u + s
+	}
+	return t
+}
+
+// percent is the CPU used since the meter started, 100 being one core.
+func (m *cpuMeter) percent() float64 {
+	return float64(m.read()-m.ticks) / time.Since(m.start).Seconds()
+}
