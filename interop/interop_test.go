@@ -117,10 +117,11 @@ func TestMain(m *testing.M) {
 	if code != 0 {
 		keep = true
 	}
+	os.RemoveAll(runRoot)
+	os.Remove(roshBin)
 	if keep {
 		fmt.Printf("console logs and captures kept in %s\n", artRoot)
-		os.RemoveAll(runRoot)
-		os.Remove(roshBin)
+		os.Remove(tmp) // only when empty: artRoot may be inside it
 	} else {
 		os.RemoveAll(tmp)
 	}
@@ -760,10 +761,10 @@ func runServerCase(t *testing.T, c serverCase) {
 	}
 }
 
-// TestRoshClientTwoSessions: two pppoe-clients of one rosh on one
+// TestRoshTwoClients: two pppoe-clients of one rosh on one
 // interface, against one pppoe-server: two sessions, two pppd processes,
 // two addresses.
-func TestRoshClientTwoSessions(t *testing.T) {
+func TestRoshTwoClients(t *testing.T) {
 	res := record(t, "client", "two-sessions", "up x2, chap")
 	dir := caseDir(t)
 	pair := nstest.NewPair(t)
