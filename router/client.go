@@ -41,6 +41,8 @@ type clientRun struct {
 	// tun is the client's interface: made when the session comes up, or
 	// before dialing with dial-on-demand (and then kept across sessions).
 	tun tunnel
+	// stopping is set by stop: the loop must not dial again.
+	stopping bool
 	// demand is signalled by the first packet sent through a
 	// dial-on-demand interface that has no session.
 	demand chan struct{}
@@ -55,9 +57,34 @@ func (r *Runtime) startClient(spec ClientSpec) *clientRun {
 }
 
 // stop ends the session (LCP Terminate, PADT) and the dial loop.
+// stop ends the client. A session that is up is closed gracefully first:
+// LCP Terminate-Request, and the peer's Terminate-Ack (or Max-Terminate
+// requests unanswered) before the PADT (RFC 1661 §3.7); then the dial
+// loop stops.
 func (c *clientRun) stop(reason string) {
+	c.mu.Lock()
+	c.stopping = true
+	p := c.ppp
+	c.mu.Unlock()
+	if p != nil {
+		p.Close(reason)
+		select {
+		case <-p.Done():
+		case <-time.After(terminateWait):
+		}
+	}
 	c.cancel()
 	<-c.done
+}
+
+// terminateWait bounds the wait for a Terminate-Ack: Max-Terminate (2)
+// requests at the restart interval (3 s), plus a margin.
+const terminateWait = 7 * time.Second
+
+func (c *clientRun) isStopping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopping
 }
 
 func (c *clientRun) status() ClientStatus {
@@ -93,7 +120,7 @@ func (c *clientRun) loop(ctx context.Context) {
 		}
 		c.tun.close()
 	}()
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !c.isStopping() {
 		if c.spec.DialOnDemand && !c.waitForDemand(ctx) {
 			break
 		}
@@ -232,6 +259,9 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 		c.ppp = s
 		c.mu.Unlock()
 	})
+	c.mu.Lock()
+	c.ppp = nil
+	c.mu.Unlock()
 	if ifc := c.tun.ifc.Load(); ifc != nil && c.spec.DialOnDemand {
 		// The interface stays, back on its placeholder addresses, for the
 		// next packet to dial again.

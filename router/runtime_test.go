@@ -360,4 +360,11 @@ func TestAdminDisconnectAndBinding(t *testing.T) {
 	if !strings.Contains(ac.logText(), "administratively disconnected") {
 		t.Errorf("no reason logged for the disconnect:\n%s", ac.logText())
 	}
+	// [find] reaches dynamic rows too.
+	second := ac.eng.Live().ActiveSessions()[0]
+	ac.run(t, "/ppp active remove [find name=MT-User]")
+	waitFor(t, "a third session after remove [find]", 15*time.Second, func() bool {
+		s := ac.eng.Live().ActiveSessions()
+		return len(s) == 1 && s[0].SessionID != second.SessionID
+	})
 }

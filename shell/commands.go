@@ -153,31 +153,41 @@ func (s *Shell) removeDynamic(m *menus.Menu, inv *invocation) error {
 		return &PosError{Msg: "bad command name " + inv.cmdTok.Raw, Col: inv.cmdTok.Col}
 	}
 	var targets []*menus.Row
-	var err error
-	s.eng.View(func(c *router.Config) {
-		ctx := s.ctx(c)
-		var refs []rowRef
-		refs, err = s.resolveRefs(ctx, m, inv.positional[0].Raw)
-		if err != nil {
-			return
-		}
-		rows := m.Rows(ctx)
-		for _, r := range refs {
-			found := false
-			for _, row := range rows {
-				if refOf(row) == r {
-					targets = append(targets, row)
-					found = true
-				}
+	for _, t := range inv.positional {
+		if strings.HasPrefix(t.Raw, "[") {
+			rows, err := s.findRows(m.Path, t.Raw, t.Col)
+			if err != nil {
+				return err
 			}
-			if !found {
-				err = menus.ErrNoSuchItem
+			targets = append(targets, rows...)
+			continue
+		}
+		var err error
+		s.eng.View(func(c *router.Config) {
+			ctx := s.ctx(c)
+			var refs []rowRef
+			refs, err = s.resolveRefs(ctx, m, t.Raw)
+			if err != nil {
 				return
 			}
+			rows := m.Rows(ctx)
+			for _, r := range refs {
+				found := false
+				for _, row := range rows {
+					if refOf(row) == r {
+						targets = append(targets, row)
+						found = true
+					}
+				}
+				if !found {
+					err = menus.ErrNoSuchItem
+					return
+				}
+			}
+		})
+		if err != nil {
+			return err
 		}
-	})
-	if err != nil {
-		return err
 	}
 	for _, r := range targets {
 		if err := m.RemoveDynamic(nil, r); err != nil {

@@ -489,6 +489,19 @@ func formatIDs(ids []uint32) string {
 
 // evalBracket runs "[find …]" (or "[/path find …]") and returns item ids.
 func (s *Shell) evalBracket(m *menus.Menu, path, raw string, col int) ([]uint32, error) {
+	rows, err := s.findRows(path, raw, col)
+	var ids []uint32
+	for _, r := range rows {
+		if r.ID != 0 {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids, err
+}
+
+// findRows runs a bracketed find and returns the rows it matches,
+// dynamic ones (/ppp active) included.
+func (s *Shell) findRows(path, raw string, col int) ([]*menus.Row, error) {
 	inner := raw[1 : len(raw)-1]
 	toks, err := lex(inner)
 	if err != nil {
@@ -522,17 +535,9 @@ func (s *Shell) evalBracket(m *menus.Menu, path, raw string, col int) ([]uint32,
 	if err != nil {
 		return nil, err
 	}
-	var ids []uint32
-	s.eng.View(func(c *router.Config) {
-		var rows []*menus.Row
-		rows, err = s.filterRows(s.ctx(c), fm, inv)
-		for _, r := range rows {
-			if r.ID != 0 {
-				ids = append(ids, r.ID)
-			}
-		}
-	})
-	return ids, err
+	var rows []*menus.Row
+	s.eng.View(func(c *router.Config) { rows, err = s.filterRows(s.ctx(c), fm, inv) })
+	return rows, err
 }
 
 func firstRaw(t []token) string {

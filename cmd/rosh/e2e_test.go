@@ -133,6 +133,11 @@ func TestSeedScenario(t *testing.T) {
 		t.Errorf("tshark finds malformed frames:\n%s", s)
 	}
 	all, _ := exec.Command("tshark", "-r", file).Output()
+	// The client closes gracefully: the AC's Terminate-Ack comes before
+	// the client's PADT (RFC 1661 §3.7).
+	if ack, padt := strings.Index(string(all), "Termination Ack"), strings.LastIndex(string(all), "PADT"); ack < 0 || padt < ack {
+		t.Errorf("no Terminate-Ack before the PADT:\n%s", all)
+	}
 	for _, want := range []string{"PADI", "PADO", "PADR", "PADS", "PADT", "Configuration Request", "Challenge", "Success", "IPCP", "Termination Request"} {
 		if !strings.Contains(string(all), want) {
 			t.Errorf("capture lacks %q:\n%s", want, all)
