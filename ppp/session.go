@@ -315,10 +315,12 @@ type timerSlot struct {
 	armed bool
 }
 
-// Queue sizes: a burst of received packets, commands.
+// Queue sizes: a burst of received packets (Input's; with NewOnLink the
+// FrameLink queues them), commands.
 const (
-	inQueue  = 256
-	cmdQueue = 8
+	inQueue       = 256
+	onLinkInQueue = 4
+	cmdQueue      = 8
 )
 
 // bufPool holds the buffers Input copies packets into.
@@ -328,7 +330,15 @@ var bufPool = sync.Pool{New: func() any {
 }}
 
 // New checks cfg and returns a session ready to Run.
-func New(cfg Config, tx Sender) (*Session, error) {
+func New(cfg Config, tx Sender) (*Session, error) { return newSession(cfg, tx, inQueue) }
+
+// newSession is New with the depth of Input's queue. An access
+// concentrator holds tens of thousands of sessions, mostly idle, so what a
+// session keeps is sized for control traffic: its transmit buffers start
+// empty and grow to the largest packet it sends (a few dozen bytes but for
+// the odd Echo-Reply), and a session on a FrameLink, which Input serves
+// only alongside, queues little there.
+func newSession(cfg Config, tx Sender, depth int) (*Session, error) {
 	if tx == nil {
 		return nil, fmt.Errorf("%w: nil Sender", ErrConfig)
 	}
@@ -367,10 +377,9 @@ func New(cfg Config, tx Sender) (*Session, error) {
 		rand:  cfg.Rand,
 		log:   cfg.Logger,
 		mru:   cfg.MRU,
-		in:    make(chan inbound, inQueue),
+		in:    make(chan inbound, depth),
 		cmd:   make(chan command, cmdQueue),
 		done:  make(chan struct{}),
-		txbuf: make([]byte, 0, 1600),
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
@@ -388,12 +397,12 @@ func New(cfg Config, tx Sender) (*Session, error) {
 
 // NewOnLink returns a session that runs over l: its Run reads l's frames
 // and ends when l does (ErrLowerDown, with l's reason), with no other
-// goroutine involved. Input still works alongside.
+// goroutine involved. Input still works alongside, with a short queue.
 func NewOnLink(cfg Config, l FrameLink) (*Session, error) {
 	if l == nil {
 		return nil, fmt.Errorf("%w: nil FrameLink", ErrConfig)
 	}
-	s, err := New(cfg, &frameSender{l: l, buf: make([]byte, 0, 1600)})
+	s, err := newSession(cfg, &frameSender{l: l}, onLinkInQueue)
 	if err != nil {
 		return nil, err
 	}
