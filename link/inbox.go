@@ -1,6 +1,9 @@
 package link
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Inbox is a bounded queue of frame copies from a Port's reader goroutine to
 // the one goroutine that owns a protocol state machine. Put copies the frame
@@ -8,14 +11,35 @@ import "sync/atomic"
 // empty), so a steady flow reuses the same buffers; when the queue is full the
 // frame is dropped and counted, and the reader never blocks.
 //
+// The free list is shared by every Inbox of the same frame size, and
+// bounded (spareBuffers): an access concentrator has an Inbox per session,
+// tens of thousands of them mostly idle, and a buffer belongs to whichever
+// session has a frame in it, not to each session that once had one. An
+// Inbox that faces floods keeps buffers of its own instead (Fill).
+//
 // The owner receives from C and should hand each buffer back with Recycle
 // once it is done with it; a buffer not recycled is simply left to the
 // garbage collector.
 type Inbox struct {
 	c     chan []byte
-	free  chan []byte
+	free  chan []byte // the Inbox's own buffers, after Fill; else spares
 	size  int
 	drops atomic.Uint64
+}
+
+// spareBuffers bounds the shared free list of each frame size: enough for
+// every frame in flight in a busy engine, at 1.5 MiB for Ethernet frames.
+const spareBuffers = 1024
+
+// spares holds the shared free lists, by frame size.
+var spares sync.Map // int → chan []byte
+
+func sparesOf(size int) chan []byte {
+	if c, ok := spares.Load(size); ok {
+		return c.(chan []byte)
+	}
+	c, _ := spares.LoadOrStore(size, make(chan []byte, spareBuffers))
+	return c.(chan []byte)
 }
 
 // NewInbox returns an Inbox holding at most depth frames of at most
@@ -24,16 +48,19 @@ func NewInbox(depth, frameSize int) *Inbox {
 	depth = max(depth, 1)
 	return &Inbox{
 		c:    make(chan []byte, depth),
-		free: make(chan []byte, depth),
+		free: sparesOf(frameSize),
 		size: frameSize,
 	}
 }
 
-// Fill allocates every buffer the Inbox can hold now, in one block, so that
-// its memory is a fixed cost paid up front rather than growing under load
-// (up to the same bound). It is meant for queues that face floods.
+// Fill gives the Inbox buffers of its own, as many as it holds frames,
+// allocated in one block, so that its memory is a fixed cost paid up front
+// rather than growing under load, and a flood on it neither drains the
+// shared free list nor allocates. It is meant for queues that face floods,
+// and is called before the Inbox is used.
 func (q *Inbox) Fill() {
-	n := cap(q.free) - len(q.free)
+	n := cap(q.c)
+	q.free = make(chan []byte, n)
 	block := make([]byte, n*q.size)
 	for i := range n {
 		select {

@@ -262,6 +262,19 @@ func TestInbox(t *testing.T) {
 		t.Errorf("%v allocs per Put with recycling, want 0", allocs)
 	}
 
+	// Inboxes of one frame size share their spare buffers: what one
+	// recycles, another fills without allocating.
+	a, b2 := NewInbox(4, 77), NewInbox(4, 77)
+	a.Put([]byte{1})
+	a.Recycle(<-a.C())
+	allocs = testing.AllocsPerRun(100, func() {
+		b2.Put([]byte{6})
+		a.Recycle(<-b2.C())
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocs per Put with another inbox recycling, want 0", allocs)
+	}
+
 	// A filled inbox never allocates, even when nothing is recycled.
 	f := NewInbox(8, 64)
 	f.Fill()
