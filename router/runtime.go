@@ -98,22 +98,33 @@ func (r *Runtime) Changed() {
 // Sync reconciles now and returns when done (tests, and start-up).
 func (r *Runtime) Sync() { r.reconcile() }
 
+// loop reconciles after every change, and on the retry tick while an
+// access concentrator could not start. Only then: a reconcile rebuilds the
+// desired state from the whole configuration — 10,000 secrets are a tenth
+// of a CPU-second — which an idle engine holding sessions must not pay
+// every tick.
 func (r *Runtime) loop(retry time.Duration) {
 	defer close(r.done)
 	t := time.NewTicker(retry)
 	defer t.Stop()
+	pending := false
 	for {
 		select {
 		case <-r.stop:
 			return
 		case <-r.kick:
 		case <-t.C:
+			if !pending {
+				continue
+			}
 		}
-		r.reconcile()
+		pending = r.reconcile()
 	}
 }
 
-func (r *Runtime) reconcile() {
+// reconcile makes the running engine what the configuration asks for. It
+// reports whether something could not be started and is to be tried again.
+func (r *Runtime) reconcile() (retry bool) {
 	r.reconcileMu.Lock()
 	defer r.reconcileMu.Unlock()
 	var d *Desired
@@ -121,13 +132,21 @@ func (r *Runtime) reconcile() {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return
+		return false
 	}
 	r.desired = d
 	r.mu.Unlock()
 	r.pools.Configure(d.Pools)
 	r.reconcileClients(d)
 	r.reconcileServers(d)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range d.Servers {
+		if _, ok := r.acs[s.Interface]; !ok {
+			return true // its interface could not be opened
+		}
+	}
+	return false
 }
 
 func (r *Runtime) reconcileClients(d *Desired) {
