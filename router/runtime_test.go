@@ -235,9 +235,7 @@ func TestManyClientsDistinctAddresses(t *testing.T) {
 		}
 		seen[st.LocalAddress] = true
 	}
-	if n := len(ac.eng.Live().ActiveSessions()); n != 200 {
-		t.Errorf("/ppp active has %d sessions, want 200", n)
-	}
+	waitFor(t, "200 sessions in /ppp active", 10*time.Second, func() bool { return len(ac.eng.Live().ActiveSessions()) == 200 })
 	if n := len(ac.eng.Live().PoolLeases()); n != 200 {
 		t.Errorf("/ip pool used has %d leases, want 200", n)
 	}
@@ -294,6 +292,10 @@ func TestSecretRules(t *testing.T) {
 	waitFor(t, "the exhausted pool in the log", 5*time.Second, func() bool {
 		return strings.Contains(ac.logText(), "pool small: pool exhausted")
 	})
+	// The client may see IPCP open a moment before the AC has made the
+	// session's TUN and listed it.
+	waitFor(t, "2 active sessions", 5*time.Second, func() bool { return len(ac.eng.Live().ActiveSessions()) == 2 })
+	time.Sleep(200 * time.Millisecond)
 	if n := len(ac.eng.Live().ActiveSessions()); n != 2 {
 		t.Errorf("%d active sessions, want 2", n)
 	}

@@ -67,9 +67,19 @@ func TestDataPlane(t *testing.T) {
 	nstest.Run(t, "ip", "-n", pair.Client, "route", "replace", "10.0.0.1", "dev", clTun, "advmss", "1460")
 	pcap := t.TempDir() + "/syn.pcap"
 	dump := nstest.Exec(pair.AC, "tcpdump", "-U", "-n", "-i", acTun, "-w", pcap, "tcp[tcpflags] & tcp-syn != 0")
+	listening := &nstest.Output{}
+	dump.Stderr = listening
 	dump.Start()
-	time.Sleep(500 * time.Millisecond)
-	nstest.Exec(pair.Client, "bash", "-c", "exec 3<>/dev/tcp/10.0.0.1/9 ; true").Run() // a SYN; the port is closed
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(listening.String(), "listening on"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("tcpdump did not start: %s", listening.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for range 3 { // SYNs to a closed port; three, in case the machine is slow
+		nstest.Exec(pair.Client, "bash", "-c", "exec 3<>/dev/tcp/10.0.0.1/9 ; true").Run()
+		time.Sleep(300 * time.Millisecond)
+	}
 	time.Sleep(500 * time.Millisecond)
 	dump.Process.Signal(syscall.SIGINT)
 	dump.Wait()
