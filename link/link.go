@@ -1,8 +1,10 @@
 // Package link moves whole Ethernet frames between rosh and a network
 // interface.
 //
-// A Link is one interface: a gopacket pcap handle on a real Linux interface
-// (OpenPcap) or one end of an in-memory pair for tests (Pipe). A Port puts a
+// A Link is one interface: an AF_PACKET socket with a receive ring and
+// batched sends on a real Linux interface (OpenPacket, what Open and the
+// Default registry use), a gopacket pcap handle (OpenPcap; ROSH_LINK=pcap
+// makes Open use it), or one end of an in-memory pair for tests (Pipe). A Port puts a
 // single reader goroutine on a Link and hands every frame it reads to the
 // subscribers whose handler accepts it, so several PPPoE clients and servers
 // can share one interface. A Registry opens each interface once and counts
@@ -65,6 +67,25 @@ type Link interface {
 	MTU() int
 	Stats() Stats
 	Close() error
+}
+
+// A BatchReader is a Link that can hand over every frame it has at hand
+// in one call: ReadFrames blocks until a frame arrives, then calls fn
+// with each frame available, in order, and returns. frame is valid only
+// during the call. A Port reads such a Link this way and tells its
+// handlers when a batch ends (Port.AtBatchEnd).
+type BatchReader interface {
+	ReadFrames(fn func(frame []byte)) error
+}
+
+// A BatchWriter is a Link that can send several frames in one go:
+// QueueFrame copies a frame to send at the next Flush (or sooner, when
+// its queue is full), WriteFrame sends what is queued before its own
+// frame, and Flush sends everything queued. All three are safe for
+// concurrent use and keep the order of the calls.
+type BatchWriter interface {
+	QueueFrame(b []byte) error
+	Flush() error
 }
 
 // Stats are a link's counters since it was opened.

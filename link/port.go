@@ -40,6 +40,13 @@ type Port struct {
 
 	unmatched  atomic.Uint64
 	readErrors atomic.Uint64
+
+	// Owned by the reader goroutine: the hooks handlers asked for with
+	// AtBatchEnd, and the handler dispatch as one func value.
+	atEnd    []func()
+	dispatch func(frame []byte)
+	// batch is the Link's batched sending, if it has it.
+	batch BatchWriter
 }
 
 // Subscription is one Handler registered with a Port.
@@ -69,16 +76,29 @@ type PortStats struct {
 func NewPort(l Link) *Port {
 	p := &Port{l: l, done: make(chan struct{}), byDst: make(map[[6]byte][]*Subscription)}
 	p.subs.Store(new([]*Subscription))
+	p.dispatch = p.offer
+	p.batch, _ = l.(BatchWriter)
 	go p.read()
 	return p
 }
 
 func (p *Port) read() {
 	defer p.stop()
-	buf := make([]byte, MaxFrameLen(p.l.MTU())+64)
+	br, batched := p.l.(BatchReader)
+	var buf []byte
+	if !batched {
+		buf = make([]byte, MaxFrameLen(p.l.MTU())+64)
+	}
 	failures := 0
 	for {
-		n, err := p.l.ReadFrame(buf)
+		var n int
+		var err error
+		if batched {
+			err = br.ReadFrames(p.dispatch)
+		} else if n, err = p.l.ReadFrame(buf); err == nil {
+			p.offer(buf[:n])
+		}
+		p.endBatch()
 		if err != nil {
 			if errors.Is(err, ErrClosed) {
 				return
@@ -100,28 +120,50 @@ func (p *Port) read() {
 			continue
 		}
 		failures = 0
-		frame := buf[:n]
-		accepted := false
-		if n >= 6 && p.nDst.Load() > 0 {
-			p.dstMu.RLock()
-			keyed := p.byDst[[6]byte(frame[:6])]
-			p.dstMu.RUnlock()
-			// Called unlocked: a handler may Cancel its subscription.
-			for _, s := range keyed {
-				if s.h(frame) {
-					accepted = true
-				}
-			}
-		}
-		for _, s := range *p.subs.Load() {
+	}
+}
+
+// offer hands one frame to the handlers subscribed to it.
+func (p *Port) offer(frame []byte) {
+	accepted := false
+	if len(frame) >= 6 && p.nDst.Load() > 0 {
+		p.dstMu.RLock()
+		keyed := p.byDst[[6]byte(frame[:6])]
+		p.dstMu.RUnlock()
+		// Called unlocked: a handler may Cancel its subscription.
+		for _, s := range keyed {
 			if s.h(frame) {
 				accepted = true
 			}
 		}
-		if !accepted {
-			p.unmatched.Add(1)
+	}
+	for _, s := range *p.subs.Load() {
+		if s.h(frame) {
+			accepted = true
 		}
 	}
+	if !accepted {
+		p.unmatched.Add(1)
+	}
+}
+
+// AtBatchEnd has fn called once, on the reader goroutine, when the frames
+// read together with the current one have all been offered: after a
+// batch from a BatchReader, or after this frame on another Link. It is
+// how a handler that holds frames back (to write them to a device
+// together, say) learns that none are left at hand. Call it only from a
+// Handler, at most once per batch for the same purpose; it does not
+// allocate once the Port has seen a batch that large.
+func (p *Port) AtBatchEnd(fn func()) {
+	p.atEnd = append(p.atEnd, fn)
+}
+
+func (p *Port) endBatch() {
+	for i, fn := range p.atEnd {
+		fn()
+		p.atEnd[i] = nil
+	}
+	p.atEnd = p.atEnd[:0]
 }
 
 // stop runs when the reader returns: every subscriber's OnDown hook is
@@ -240,6 +282,28 @@ func (p *Port) WriteFrame(b []byte) error {
 		return ErrClosed
 	}
 	return p.l.WriteFrame(b)
+}
+
+// QueueFrame sends b, or, on a Link that sends in batches (BatchWriter),
+// queues a copy of it for the next Flush: a writer with several frames at
+// hand queues them all and flushes once. Without batching it is
+// WriteFrame. It is safe for concurrent use and does not keep b.
+func (p *Port) QueueFrame(b []byte) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	if p.batch == nil {
+		return p.l.WriteFrame(b)
+	}
+	return p.batch.QueueFrame(b)
+}
+
+// Flush sends the frames QueueFrame queued, if the Link queues them.
+func (p *Port) Flush() error {
+	if p.batch == nil || p.closed.Load() {
+		return nil
+	}
+	return p.batch.Flush()
 }
 
 // Name returns the name of the Link.

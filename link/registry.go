@@ -1,6 +1,7 @@
 package link
 
 import (
+	"os"
 	"sort"
 	"sync"
 )
@@ -27,8 +28,18 @@ func NewRegistry(open Opener) *Registry {
 	return &Registry{open: open, ports: make(map[string]*regEntry)}
 }
 
-// Default is the process-wide registry of pcap Links.
-var Default = NewRegistry(OpenPcap)
+// Default is the process-wide registry; it opens interfaces with Open.
+var Default = NewRegistry(Open)
+
+// Open opens the named interface with the process's kind of Link: an
+// AF_PACKET link (OpenPacket), or a pcap one (OpenPcap) when the
+// environment says ROSH_LINK=pcap.
+func Open(name string) (Link, error) {
+	if os.Getenv("ROSH_LINK") == "pcap" {
+		return OpenPcap(name)
+	}
+	return OpenPacket(name)
+}
 
 // Acquire acquires the Port of ifname from Default.
 func Acquire(ifname string) (*Port, error) { return Default.Acquire(ifname) }

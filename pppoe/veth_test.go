@@ -21,16 +21,51 @@ func newVethNet(t testing.TB) *testNet { return newVethNetCapture(t, true) }
 // newVethNetCapture is newVethNet, with the AC side recorded for a failure
 // dump only if capture is set (a flood would fill memory with it).
 func newVethNetCapture(t testing.TB, capture bool) *testNet {
+	return newVethNetWith(t, vethLinks[0].open, capture)
+}
+
+// vethLinks are the kinds of Link the veth tests run over: the AF_PACKET
+// link the engine uses, and pcap.
+var vethLinks = []struct {
+	name string
+	open func(t testing.TB, ns, ifname string) link.Link
+}{
+	{"packet", openPacket},
+	{"pcap", func(t testing.TB, ns, ifname string) link.Link {
+		return nstest.OpenPcap(t, ns, ifname, link.PcapOptions{})
+	}},
+}
+
+// openPacket opens an AF_PACKET Link on ifname inside namespace ns.
+func openPacket(t testing.TB, ns, ifname string) link.Link {
+	t.Helper()
+	var l link.Link
+	if err := nstest.InNamespace(ns, func() (err error) { l, err = link.OpenPacket(ifname); return err }); err != nil {
+		t.Fatalf("OpenPacket(%s in %s): %v", ifname, ns, err)
+	}
+	return l
+}
+
+func newVethNetWith(t testing.TB, open func(t testing.TB, ns, ifname string) link.Link, capture bool) *testNet {
 	t.Helper()
 	p := nstest.NewPair(t, nstest.MACs(
 		net.HardwareAddr{0x02, 0xab, 0xcd, 0, 0, 1},
 		net.HardwareAddr{0x02, 0xab, 0xcd, 0, 0, 2}))
-	return newTestNet(t, nstest.OpenPcap(t, p.AC, p.ACIf, link.PcapOptions{}), nstest.OpenPcap(t, p.Client, p.ClientIf, link.PcapOptions{}), capture)
+	return newTestNet(t, open(t, p.AC, p.ACIf), open(t, p.Client, p.ClientIf), capture)
 }
 
-func TestPcapLinkVeth(t *testing.T) {
-	checkLeaks(t)
-	n := newVethNet(t)
+// TestLinkVeth: each kind of Link on a veth pair passes PPPoE, tagged or
+// not, and nothing else, and does not read back what it sends.
+func TestLinkVeth(t *testing.T) {
+	for _, kind := range vethLinks {
+		t.Run(kind.name, func(t *testing.T) {
+			checkLeaks(t)
+			testLinkVeth(t, newVethNetWith(t, kind.open, true))
+		})
+	}
+}
+
+func testLinkVeth(t *testing.T, n *testNet) {
 	if n.acMAC != (MAC{0x02, 0xab, 0xcd, 0, 0, 1}) || n.acPort.MTU() != 1500 || n.acPort.Name() != "ether3" {
 		t.Errorf("link %s MAC %v MTU %d", n.acPort.Name(), n.acMAC, n.acPort.MTU())
 	}
@@ -63,9 +98,13 @@ func TestPcapLinkVeth(t *testing.T) {
 }
 
 func TestDiscoveryVeth(t *testing.T) {
-	checkLeaks(t)
-	n := newVethNet(t)
-	runDiscovery(t, n.acPort, n.clPort)
+	for _, kind := range vethLinks {
+		t.Run(kind.name, func(t *testing.T) {
+			checkLeaks(t)
+			n := newVethNetWith(t, kind.open, true)
+			runDiscovery(t, n.acPort, n.clPort)
+		})
+	}
 }
 
 // SPEC §6 / issue acceptance: `scan ether2` lists pppoeservice with the
