@@ -1,6 +1,8 @@
 package pppoe
 
 import (
+	"encoding/binary"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +63,30 @@ type Session struct {
 
 	rxFrames, rxBytes, txFrames, txBytes atomic.Uint64
 	wrongMAC, padtIgnored                atomic.Uint64
+
+	// rcv takes the frames of one PPP protocol on the port's reader
+	// goroutine (SetReceiver). The reader alone touches batchRcv, the
+	// receiver it owes a FlushPPP at the end of the port's batch, and
+	// endBatch, the method value it registers for that.
+	rcv      atomic.Pointer[receiver]
+	batchRcv Receiver
+	endBatch func()
+}
+
+// A Receiver takes a session's frames of one PPP protocol straight from
+// the port's reader goroutine (Session.SetReceiver): ReceivePPP gets each
+// frame, protocol field first, in order, and must neither block nor keep
+// it (it may change it); FlushPPP follows once the port has no more
+// frames at hand, so a receiver may hold a few back to pass them on
+// together (a TUN device's GRO).
+type Receiver interface {
+	ReceivePPP(frame []byte)
+	FlushPPP()
+}
+
+type receiver struct {
+	proto uint16
+	r     Receiver
 }
 
 func newSession(port *link.Port, info SessionInfo, depth int, onEvent func(Event)) *Session {
@@ -72,7 +98,33 @@ func newSession(port *link.Port, info SessionInfo, depth int, onEvent func(Event
 		onEvent: onEvent,
 	}
 	s.eth = Ethernet{Dst: info.Peer, Src: info.Local, Tagged: info.Tagged, TCI: info.TCI, EtherType: EtherTypeSession}
+	s.endBatch = s.flushReceiver
 	return s
+}
+
+// SetReceiver hands the session's frames whose PPP Protocol field is proto
+// to r, on the port's reader goroutine, instead of queueing them for Recv;
+// a nil r queues them for Recv again. It is the data plane's way around a
+// hand-off per packet to the PPP session's goroutine: IPv4 goes straight
+// to its TUN device while LCP, IPCP and the rest still reach the PPP
+// session through Recv. Only a protocol field of two octets matches
+// (RFC 2516 §7 rules out its compression).
+func (s *Session) SetReceiver(proto uint16, r Receiver) {
+	if r == nil {
+		s.rcv.Store(nil)
+		return
+	}
+	s.rcv.Store(&receiver{proto: proto, r: r})
+}
+
+// flushReceiver runs at the end of a port batch in which the receiver
+// took frames.
+func (s *Session) flushReceiver() {
+	r := s.batchRcv
+	s.batchRcv = nil
+	if r != nil {
+		r.FlushPPP()
+	}
 }
 
 // Info returns the session's fixed description.
@@ -184,9 +236,78 @@ func (s *Session) WritePPP(ppp []byte) error {
 	return nil
 }
 
-// deliver queues the PPP payload of a session frame for Recv. It runs on the
-// port's reader goroutine.
+// FrameHeadroom is the room QueuePPP needs in front of a PPP frame for the
+// headers it writes there: Ethernet with an 802.1Q tag, and PPPoE.
+const FrameHeadroom = EthernetLen + VLANTagLen + HeaderLen
+
+// QueuePPP sends one PPP frame like WritePPP, with two differences made
+// for the data path. The frame is built in place: buf is FrameHeadroom
+// bytes of room, then the PPP frame (protocol field first), and the
+// headers go into that room, so nothing is copied on the way. And it is
+// queued on the port (link.Port.QueueFrame) for the next Flush: a sender
+// with several frames at hand — a TSO burst cut into segments — sends
+// them all with one system call on a link that batches. It does not keep
+// buf. It is safe for concurrent use and does not allocate.
+func (s *Session) QueuePPP(buf []byte) error {
+	select {
+	case <-s.done:
+		return ErrClosed
+	default:
+	}
+	if len(buf) < FrameHeadroom {
+		return io.ErrShortBuffer
+	}
+	hl := s.eth.Len()
+	frame := buf[FrameHeadroom-HeaderLen-hl:]
+	n := len(buf) - FrameHeadroom
+	if len(frame) > hl+s.port.MTU() {
+		return ErrTooLong
+	}
+	_, _ = s.eth.MarshalTo(frame)
+	h := Header(frame[hl:])
+	h.SetVerType()
+	h.SetCode(CodeSession)
+	h.SetSessionID(s.info.ID)
+	h.SetPayloadLength(uint16(n))
+	if len(frame) < MinFrameLen {
+		if cap(frame) < MinFrameLen {
+			// No room to pad in place: send it the copying way, after
+			// what is queued.
+			s.port.Flush()
+			return s.WritePPP(buf[FrameHeadroom:])
+		}
+		frame = frame[:MinFrameLen]
+		clear(frame[hl+HeaderLen+n:])
+	}
+	if err := s.port.QueueFrame(frame); err != nil {
+		return err
+	}
+	s.txFrames.Add(1)
+	s.txBytes.Add(uint64(n))
+	return nil
+}
+
+// Flush sends the frames QueuePPP queued on the session's port (those of
+// every session on it).
+func (s *Session) Flush() error { return s.port.Flush() }
+
+// deliver hands the PPP payload of a session frame to the Receiver, or
+// queues it for Recv. It runs on the port's reader goroutine.
 func (s *Session) deliver(ppp []byte) {
+	if rc := s.rcv.Load(); rc != nil && len(ppp) >= 2 && binary.BigEndian.Uint16(ppp) == rc.proto {
+		s.rxFrames.Add(1)
+		s.rxBytes.Add(uint64(len(ppp)))
+		if s.batchRcv != rc.r {
+			if s.batchRcv != nil {
+				s.batchRcv.FlushPPP()
+			} else {
+				s.port.AtBatchEnd(s.endBatch)
+			}
+			s.batchRcv = rc.r
+		}
+		rc.r.ReceivePPP(ppp)
+		return
+	}
 	if s.in.Put(ppp) {
 		s.rxFrames.Add(1)
 		s.rxBytes.Add(uint64(len(ppp)))

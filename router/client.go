@@ -170,8 +170,8 @@ func (c *clientRun) waitForDemand(ctx context.Context) bool {
 		local, peer := dataplane.Placeholder(int(c.spec.ID))
 		var err error
 		ifc, err = dataplane.Open(dataplane.Config{
-			Name: c.spec.Name, Namespace: c.r.namespace, Local: local, Peer: peer, MTU: 1480, Headroom: pppProtoHeadroom, Offload: tunOffload,
-			ClampMSS: c.spec.Profile.ChangeTCPMSS,
+			Name: c.spec.Name, Namespace: c.r.namespace, Local: local, Peer: peer, MTU: 1480, Headroom: tunHeadroom, Offload: tunOffload,
+			ClampMSS: c.spec.Profile.ChangeTCPMSS, SendBatchEnd: c.tun.sendBatchEnd,
 			OnFirstPacket: func() {
 				select {
 				case c.demand <- struct{}{}:
@@ -325,6 +325,7 @@ func (c *clientRun) onEvent(e ppp.Event, sess *pppoe.Session) {
 		})
 		c.logf("ppp,info", "connected, %s -> %s, auth %v", st.LocalAddr, st.PeerAddr, st.Method)
 	case ppp.EventDown, ppp.EventDead:
+		c.tun.down(sess)
 		c.set(func(cs *ClientStatus) { cs.Running = false })
 	}
 }

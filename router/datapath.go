@@ -9,10 +9,11 @@ import (
 	"rosh/pppoe"
 )
 
-// pppProtoHeadroom is the PPP Protocol field the TUN reader leaves room
-// for in front of every outbound packet, so that a packet goes from the
+// tunHeadroom is the room the TUN reader leaves in front of every
+// outbound packet for the Ethernet, PPPoE and PPP headers, which the
+// session writes there (pppoe.Session.QueuePPP): a packet goes from the
 // TUN to the wire without being copied into another buffer first.
-const pppProtoHeadroom = 2
+const tunHeadroom = pppoe.FrameHeadroom + 2
 
 // tunOffload turns on the TUN devices' offloads (dataplane.Config.Offload):
 // the kernel hands a TCP burst over in one read and takes one back in one
@@ -22,20 +23,58 @@ const pppProtoHeadroom = 2
 const tunOffload = true
 
 // tunnel is the data plane of one session: its TUN device, attached to the
-// PPPoE session while PPP's IPCP is up. Received IPv4 packets are
-// delivered from the PPP session's goroutine; outbound ones are sent from
-// the TUN's reader goroutine.
+// PPPoE session while PPP's IPCP is up.
+//
+// Received IPv4 frames go from the port's reader goroutine straight into
+// the TUN (the tunnel is the session's pppoe.Receiver), consecutive TCP
+// segments joined (GRO, with offloads) until the port has no more frames
+// at hand; other protocols go to the PPP session's goroutine as before.
+// Outbound packets are framed in the TUN buffer's headroom and queued on
+// the port from the TUN's reader goroutine, and the port sends what a
+// read (a whole TSO burst) gave in one system call (SendBatchEnd).
 type tunnel struct {
 	ifc atomic.Pointer[dataplane.Interface]
-	// ps is the PPPoE session attached last, whose receive queue tells
-	// onPacket whether more frames are at hand.
+	// ps is the PPPoE session attached last: whose receive queue tells
+	// onPacket whether more frames are at hand, and whose port
+	// sendBatchEnd flushes.
 	ps atomic.Pointer[pppoe.Session]
 }
 
-// onPacket is the PPP session's OnPacket: IPv4 goes into the TUN. While
-// the session has more frames waiting, consecutive TCP segments are held
-// and joined (GRO, with offloads), and written when none is left: one
-// write for a burst instead of one per packet.
+// ReceivePPP takes an IPv4 frame from the session on the port's reader
+// goroutine (pppoe.Receiver).
+func (t *tunnel) ReceivePPP(frame []byte) {
+	if ifc := t.ifc.Load(); ifc != nil {
+		ifc.Queue(frame[2:])
+	}
+}
+
+// FlushPPP writes what ReceivePPP held back (pppoe.Receiver).
+func (t *tunnel) FlushPPP() {
+	if ifc := t.ifc.Load(); ifc != nil {
+		ifc.Flush()
+	}
+}
+
+// sendBatchEnd is the TUN's SendBatchEnd: the frames queued for one read
+// leave now.
+func (t *tunnel) sendBatchEnd() {
+	if ps := t.ps.Load(); ps != nil {
+		ps.Flush()
+	}
+}
+
+// down stops the fast path when IPCP goes down (ppp.EventDown): IPv4
+// reaches the PPP session again, which discards it until IPCP is back
+// (RFC 1661 §3.5).
+func (t *tunnel) down(ps *pppoe.Session) {
+	ps.SetReceiver(uint16(ppp.ProtoIPv4), nil)
+}
+
+// onPacket is the PPP session's OnPacket: IPv4 that reached the PPP
+// session rather than the fast path (before it was set up) goes into the
+// TUN. While the session has more frames waiting, consecutive TCP segments
+// are held and joined (GRO, with offloads), and written when none is
+// left: one write for a burst instead of one per packet.
 func (t *tunnel) onPacket(proto ppp.Protocol, b []byte) {
 	if proto != ppp.ProtoIPv4 {
 		return
@@ -50,11 +89,11 @@ func (t *tunnel) onPacket(proto ppp.Protocol, b []byte) {
 	}
 }
 
-// sendFunc sends a TUN packet (with its headroom) over the PPPoE session.
+// sendFunc queues a TUN packet (with its headroom) on the PPPoE session.
 func sendFunc(ps *pppoe.Session) dataplane.SendFunc {
 	return func(pkt []byte) error {
-		pkt[0], pkt[1] = byte(ppp.ProtoIPv4>>8), byte(ppp.ProtoIPv4)
-		return ps.WritePPP(pkt)
+		pkt[pppoe.FrameHeadroom], pkt[pppoe.FrameHeadroom+1] = byte(ppp.ProtoIPv4>>8), byte(ppp.ProtoIPv4)
+		return ps.QueuePPP(pkt)
 	}
 }
 
@@ -66,7 +105,8 @@ func (t *tunnel) attach(ns, name string, st ppp.Status, clamp bool, ps *pppoe.Se
 		var err error
 		ifc, err = dataplane.Open(dataplane.Config{
 			Name: name, Namespace: ns, MTU: st.MTU, Local: st.LocalAddr, Peer: st.PeerAddr,
-			ClampMSS: clamp, Headroom: pppProtoHeadroom, Offload: tunOffload,
+			ClampMSS: clamp, Headroom: tunHeadroom, Offload: tunOffload,
+			SendBatchEnd: t.sendBatchEnd,
 		})
 		if err != nil {
 			return nil, err
@@ -79,6 +119,7 @@ func (t *tunnel) attach(ns, name string, st ppp.Status, clamp bool, ps *pppoe.Se
 	}
 	t.ps.Store(ps)
 	t.ifc.Store(ifc)
+	ps.SetReceiver(uint16(ppp.ProtoIPv4), t)
 	return ifc, nil
 }
 

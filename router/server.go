@@ -424,6 +424,7 @@ func (s *serverSession) onEvent(e ppp.Event) {
 		s.mu.Unlock()
 		s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, e.Status.PeerAddr, e.Status.Method)
 	case ppp.EventDown, ppp.EventDead:
+		s.tun.down(s.ps)
 		s.mu.Lock()
 		s.up = false
 		s.mu.Unlock()

@@ -56,8 +56,6 @@ func BenchmarkTunnelThroughput(b *testing.B) {
 		nstest.Run(b, "ip", "-n", side.ns, "link", "set", side.ifname, "mtu", strconv.Itoa(benchMTU))
 		nstest.Run(b, "ip", "-n", side.ns, "addr", "add", side.addr, "dev", side.ifname)
 	}
-	vethUp := iperf(b, plain.AC, plain.Client, "192.0.2.1", secs, false)
-	vethDown := iperf(b, plain.AC, plain.Client, "192.0.2.1", secs, true)
 
 	// The tunnel: SPEC §6's AC and client, both at MTU/MRU 1492.
 	pair := nstest.NewPair(b)
@@ -71,10 +69,17 @@ func BenchmarkTunnelThroughput(b *testing.B) {
 	if mtu := tunMTU(b, pair.Client); mtu != benchMTU {
 		b.Fatalf("the client's TUN has MTU %d, want %d", mtu, benchMTU)
 	}
+	// Each direction on the veth, then through the tunnel, so that what
+	// else the machine does weighs on both alike.
+	vethUp := iperf(b, plain.AC, plain.Client, "192.0.2.1", secs, false)
 	acCPU, clCPU := newCPUMeter(b, pair.AC), newCPUMeter(b, pair.Client)
 	tunUp := iperf(b, pair.AC, pair.Client, "10.0.0.1", secs, false)
+	acBusy, clBusy := acCPU.busy(), clCPU.busy()
+	vethDown := iperf(b, plain.AC, plain.Client, "192.0.2.1", secs, true)
+	acCPU.restart()
+	clCPU.restart()
 	tunDown := iperf(b, pair.AC, pair.Client, "10.0.0.1", secs, true)
-	acBusy, clBusy := acCPU.percent(), clCPU.percent()
+	acBusy, clBusy = (acBusy+acCPU.busy())/2, (clBusy+clCPU.busy())/2
 
 	veth, tun := (vethUp+vethDown)/2, (tunUp+tunDown)/2
 	b.Logf("plain veth, MTU %d:  %.2f Gbit/s up, %.2f down", benchMTU, vethUp, vethDown)
@@ -167,8 +172,13 @@ func newCPUMeter(b *testing.B, ns string) *cpuMeter {
 	if len(m.pids) == 0 {
 		b.Fatalf("no rosh process in %s", ns)
 	}
-	m.ticks = m.read()
+	m.restart()
 	return m
+}
+
+// restart measures from now on.
+func (m *cpuMeter) restart() {
+	m.ticks, m.start = m.read(), time.Now()
 }
 
 // read sums utime and stime (clock ticks, 100 a second) of the pids.
@@ -188,7 +198,7 @@ func (m *cpuMeter) read() uint64 {
 	return t
 }
 
-// percent is the CPU used since the meter started, 100 being one core.
-func (m *cpuMeter) percent() float64 {
+// busy is the CPU used since the meter (re)started, 100 being one core.
+func (m *cpuMeter) busy() float64 {
 	return float64(m.read()-m.ticks) / time.Since(m.start).Seconds()
 }
