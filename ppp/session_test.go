@@ -330,6 +330,25 @@ func TestKeepalive(t *testing.T) {
 	})
 }
 
+// Keepalive checks of all sessions fall on a common 100 ms grid, late
+// rather than early: with the link up at an odd time, the first
+// Echo-Request of a silent peer leaves at the first grid point at least
+// 10 s after the last frame.
+func TestKeepaliveGrid(t *testing.T) {
+	n := newNet(t, clientConfig(0), serverConfig(ppp.AllMethods))
+	n.advance(37*time.Millisecond, 37*time.Millisecond) // off the grid
+	n.up()
+	n.cut = [2]bool{true, true}
+	last := n.clk.Now()
+	for n.count(false, ppp.ProtoLCP, ppp.CodeEchoRequest) == 0 && n.clk.Now().Sub(last) < 11*time.Second {
+		n.advance(time.Millisecond, time.Millisecond)
+	}
+	at := n.clk.Now()
+	if at.UnixNano()%int64(100*time.Millisecond) != 0 || at.Sub(last) < 10*time.Second || at.Sub(last) >= 10*time.Second+100*time.Millisecond {
+		t.Errorf("first Echo-Request %v after the last frame, at %v: want the first 100 ms mark from 10 s on", at.Sub(last), at.Format("15:04:05.000"))
+	}
+}
+
 // loopSender sends a session's packets back to itself.
 type loopSender struct{ s *ppp.Session }
 
