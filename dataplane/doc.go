@@ -38,6 +38,13 @@
 //		ifc.Flush()
 //	}
 //
+//	// rosh's engine (router/datapath.go) batches both ways: Headroom
+//	// pppoe.FrameHeadroom+2, so the session frames a packet in place
+//	// (pppoeSession.QueuePPP) and SendBatchEnd sends a TSO burst's
+//	// segments in one sendmmsg (pppoeSession.Flush); received IPv4
+//	// comes straight from the port's reader (pppoeSession.SetReceiver),
+//	// ifc.Queue for each frame, ifc.Flush when the port's batch ends.
+//
 //	// the session ended: keep the interface for the next dial …
 //	ifc.Detach()
 //	ifc.SetAddrs(dataplane.Placeholder(n))
