@@ -254,7 +254,8 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 		OnEvent:  func(e ppp.Event) { c.onEvent(e, sess) },
 		OnPacket: c.tun.onPacket,
 	}
-	err = runPPP(ctx, sess, cfg, func(s *ppp.Session) {
+	newPPP := func() (*ppp.Session, error) { return ppp.NewOnLink(cfg, sess) }
+	err = runPPP(ctx, sess, newPPP, func(s *ppp.Session) {
 		c.mu.Lock()
 		c.ppp = s
 		c.mu.Unlock()

@@ -13,8 +13,14 @@ import (
 // a PADT takes it down at once, and a PPP session that ends closes the
 // PPPoE session with a PADT. started, if set, is called with the PPP
 // session before it runs, so the owner can Close it.
-func runPPP(ctx context.Context, ps *pppoe.Session, cfg ppp.Config, started func(*ppp.Session)) error {
-	s, err := ppp.NewOnLink(cfg, ps)
+//
+// newPPP makes the session (ppp.NewOnLink): its ppp.Config, and whatever
+// else went into it, is then off the goroutine's stack while the session
+// runs. An idle session's stack is just the frames down to Run's select,
+// under 2 KiB, which the runtime shrinks to 4 KiB; with a Config in a
+// frame it stays at 8 — 40 MiB more for 10,000 subscribers.
+func runPPP(ctx context.Context, ps *pppoe.Session, newPPP func() (*ppp.Session, error), started func(*ppp.Session)) error {
+	s, err := newPPP()
 	if err != nil {
 		ps.Close()
 		return err

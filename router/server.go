@@ -188,23 +188,10 @@ type serverSession struct {
 
 func (s *serverSession) run() {
 	defer close(s.done)
-	d := s.r.desiredNow()
-	info := s.ps.Info()
-	mru := effectiveMRU(s.spec.MaxMRU, s.ac.port.MTU(), s.ps.MaxMRU())
-	mtu := effectiveMRU(s.spec.MaxMTU, s.ac.port.MTU(), s.ps.MaxMRU())
-	require, _ := ppp.ParseMethodSet(strings.Join(s.spec.Authentication, ","))
-	cfg := ppp.Config{
-		Role: ppp.RoleServer, Name: d.Identity, Require: require,
-		Authenticator: ppp.AuthenticatorFunc(s.authenticate),
-		Addresses:     s.addresses,
-		MRU:           mru, MTU: mtu, Keepalive: s.spec.Keepalive,
-		OnEvent:  s.onEvent,
-		OnPacket: s.tun.onPacket,
-	}
 	s.r.mu.Lock()
 	s.r.sessions[s] = struct{}{}
 	s.r.mu.Unlock()
-	err := runPPP(context.Background(), s.ps, cfg, func(p *ppp.Session) {
+	err := runPPP(context.Background(), s.ps, s.newPPP, func(p *ppp.Session) {
 		s.mu.Lock()
 		s.ppp = p
 		s.mu.Unlock()
@@ -229,7 +216,23 @@ func (s *serverSession) run() {
 	if ifname == "" {
 		ifname = "<pppoe-" + user + ">"
 	}
-	s.r.log.Add("pppoe,ppp,info", "%s: %s disconnected (session %d from %s): %s", ifname, user, info.ID, s.mac, describe(err))
+	s.r.log.Add("pppoe,ppp,info", "%s: %s disconnected (session %d from %s): %s", ifname, user, s.ps.ID(), s.mac, describe(err))
+}
+
+// newPPP makes the subscriber's PPP session over its PPPoE session.
+func (s *serverSession) newPPP() (*ppp.Session, error) {
+	d := s.r.desiredNow()
+	mru := effectiveMRU(s.spec.MaxMRU, s.ac.port.MTU(), s.ps.MaxMRU())
+	mtu := effectiveMRU(s.spec.MaxMTU, s.ac.port.MTU(), s.ps.MaxMRU())
+	require, _ := ppp.ParseMethodSet(strings.Join(s.spec.Authentication, ","))
+	return ppp.NewOnLink(ppp.Config{
+		Role: ppp.RoleServer, Name: d.Identity, Require: require,
+		Authenticator: ppp.AuthenticatorFunc(s.authenticate),
+		Addresses:     s.addresses,
+		MRU:           mru, MTU: mtu, Keepalive: s.spec.Keepalive,
+		OnEvent:  s.onEvent,
+		OnPacket: s.tun.onPacket,
+	}, s.ps)
 }
 
 // terminate ends the session gracefully and waits for it.
