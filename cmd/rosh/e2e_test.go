@@ -76,7 +76,16 @@ func TestSeedScenario(t *testing.T) {
 	acMAC, clMAC := macOf(t, pair.AC, pair.ACIf), macOf(t, pair.Client, pair.ClientIf)
 
 	// Scanner: one row per service of the AC.
-	scan := cl.Poll("/interface pppoe-client scan ether2 duration=2", "other", 20*time.Second)
+	// A scan takes its whole duration; the next one is sent only after the
+	// previous printed its table, so scans never queue up behind each other.
+	var scan string
+	for try := 0; try < 5 && !strings.Contains(scan, "other"); try++ {
+		mark := cl.Out.Len()
+		cl.Send("/interface pppoe-client scan ether2 duration=2")
+		scan = cl.WaitFor(mark, "MAC-ADDRESS", 20*time.Second)
+		time.Sleep(100 * time.Millisecond)
+		scan = cl.Out.String()[mark:]
+	}
 	for _, want := range []string{"pppoeservice", "other", acMAC, "MikroTik", "MAC-ADDRESS"} {
 		if !strings.Contains(scan, want) {
 			t.Errorf("scan output lacks %q:\n%s", want, scan)
