@@ -45,6 +45,9 @@ var (
 	// ErrFrameTooShort is returned by WriteFrame for a frame shorter than an
 	// Ethernet header.
 	ErrFrameTooShort = errors.New("link: frame shorter than an Ethernet header")
+	// ErrInterfaceGone is returned by ReadFrame (and ReadFrames) of a
+	// Link whose interface was removed.
+	ErrInterfaceGone = errors.New("link: the interface is gone")
 	// ErrNotAcquired is returned by Registry.Release for a Port it did not
 	// hand out or that was already released by all its users.
 	ErrNotAcquired = errors.New("link: port not acquired")

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/net/bpf"
@@ -143,7 +144,7 @@ func OpenPacketWith(ifname string, opt PacketOptions) (Link, error) {
 	if l.rc, err = l.rx.SyscallConn(); err != nil {
 		return fail(err)
 	}
-	l.readyFn = func(uintptr) bool { return l.ready() }
+	l.readyFn = l.readyOrFailed
 	l.initTx()
 	return l, nil
 }
@@ -232,6 +233,10 @@ type packetLink struct {
 	frames    int
 	next      int
 	vlanBuf   []byte // a frame with the tag the kernel took off put back
+	gone      bool   // the interface was removed
+	down      bool   // the interface went down; not up since
+	wakes     int    // calls of readyOrFailed in this wait
+	sockErr   unix.Errno
 	readyFn   func(fd uintptr) bool
 
 	// The send side: frames copied into slots of stage, sent by one
@@ -265,6 +270,26 @@ func (l *packetLink) status(i int) *uint32 {
 	return (*uint32)(unsafe.Pointer(&l.ring[i*l.frameSize+tpStatus]))
 }
 
+// readyOrFailed is the poller's test of whether to wait: a frame in the
+// ring, or else, when the poller woke the reader for nothing (the first
+// look comes before any wait), an error on the socket. The poller reports
+// an error together with writability as plain readiness, so the socket's
+// error is read here, which clears it.
+func (l *packetLink) readyOrFailed(fd uintptr) bool {
+	if l.ready() {
+		return true
+	}
+	if l.wakes++; l.wakes == 1 {
+		return false
+	}
+	e, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil || e == 0 {
+		return false
+	}
+	l.sockErr = unix.Errno(e)
+	return true
+}
+
 // ready reports whether the next ring frame is ours.
 func (l *packetLink) ready() bool {
 	return atomic.LoadUint32(l.status(l.next))&unix.TP_STATUS_USER != 0
@@ -273,21 +298,72 @@ func (l *packetLink) ready() bool {
 // wait blocks until the next ring frame is ours, or the link is closed.
 // A frame that arrives between the look at the ring and the wait is not
 // missed: the poller keeps the readiness the kernel signalled for it.
+//
+// The kernel reports an interface going down as an error on the socket
+// (ENETDOWN), once; wait returns it. While the interface is down it waits
+// with a deadline, to notice the interface being removed (the kernel says
+// nothing more then: the socket is merely bound to no interface any more);
+// from then on every call fails with ErrInterfaceGone, so that the Port
+// gives up and its users hear that the link is gone.
 func (l *packetLink) wait() error {
-	if l.closed.Load() {
-		return ErrClosed
-	}
-	if l.ready() {
-		return nil
-	}
-	if err := l.rc.Read(l.readyFn); err != nil {
-		if l.closed.Load() || errors.Is(err, os.ErrClosed) {
+	for {
+		if l.closed.Load() {
 			return ErrClosed
 		}
+		if l.gone {
+			l.stats.errors.Add(1)
+			return fmt.Errorf("link: %s: %w", l.name, ErrInterfaceGone)
+		}
+		if l.ready() {
+			return l.up()
+		}
+		if l.down {
+			l.rx.SetReadDeadline(time.Now().Add(downRecheck))
+		}
+		l.wakes, l.sockErr = 0, 0
+		err := l.rc.Read(l.readyFn)
+		switch {
+		case l.closed.Load() || errors.Is(err, os.ErrClosed):
+			return ErrClosed
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			l.rc.Control(l.checkGone)
+			continue
+		case err == nil && l.sockErr == 0:
+			return l.up()
+		}
 		l.stats.errors.Add(1)
+		if err == nil {
+			err = l.sockErr
+			l.down = true
+			l.rc.Control(l.checkGone)
+		}
+		if l.gone {
+			return fmt.Errorf("link: %s: %w", l.name, ErrInterfaceGone)
+		}
 		return fmt.Errorf("link: %s: read: %w", l.name, err)
 	}
+}
+
+// downRecheck is how often a reader waiting on an interface that went
+// down looks whether it was removed.
+const downRecheck = 500 * time.Millisecond
+
+// up leaves the down state once frames arrive again.
+func (l *packetLink) up() error {
+	if l.down {
+		l.down = false
+		l.rx.SetReadDeadline(time.Time{})
+	}
 	return nil
+}
+
+// checkGone notes whether the socket is still bound to its interface.
+func (l *packetLink) checkGone(fd uintptr) {
+	if sa, err := unix.Getsockname(int(fd)); err == nil {
+		if ll, ok := sa.(*unix.SockaddrLinklayer); ok && ll.Ifindex != l.ifindex {
+			l.gone = true
+		}
+	}
 }
 
 // take returns the frame in ring slot l.next (nil for one to skip); the

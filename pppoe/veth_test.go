@@ -4,6 +4,7 @@ package pppoe
 
 import (
 	"context"
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -126,5 +127,41 @@ func TestScanVeth(t *testing.T) {
 	}
 	if len(rows) != 2 || rows[0] != want[0] || rows[1] != want[1] {
 		t.Errorf("scan rows %+v, want %+v", rows, want)
+	}
+}
+
+// TestLinkVethRemoved: when the interface is deleted under a Port, the
+// Port stops (with an error) and a session on it ends with ErrLinkDown;
+// taking the interface down and up again does not stop it.
+func TestLinkVethRemoved(t *testing.T) {
+	for _, kind := range vethLinks {
+		t.Run(kind.name, func(t *testing.T) {
+			checkLeaks(t)
+			p := nstest.NewPair(t)
+			n := newTestNet(t, kind.open(t, p.AC, p.ACIf), kind.open(t, p.Client, p.ClientIf), false)
+			cl, _ := sessionPair(t, n)
+
+			nstest.Run(t, "ip", "-n", p.Client, "link", "set", p.ClientIf, "down")
+			nstest.Run(t, "ip", "-n", p.Client, "link", "set", p.ClientIf, "up")
+			time.Sleep(1500 * time.Millisecond) // longer than a Port bears errors
+			select {
+			case <-n.clPort.Done():
+				t.Fatalf("the Port stopped after the interface went down and up: %v", n.clPort.Err())
+			default:
+			}
+
+			nstest.Run(t, "ip", "-n", p.Client, "link", "del", p.ClientIf)
+			select {
+			case <-n.clPort.Done():
+			case <-time.After(10 * time.Second):
+				t.Fatal("the Port still reads a deleted interface")
+			}
+			if n.clPort.Err() == nil {
+				t.Error("the Port stopped without saying why")
+			}
+			if err := waitDone(t, cl); !errors.Is(err, ErrLinkDown) {
+				t.Errorf("session ended with %v, want ErrLinkDown", err)
+			}
+		})
 	}
 }
