@@ -53,6 +53,9 @@ func capture(t *testing.T, ns, ifname string) func() string {
 	stop := func() string {
 		if !stopped {
 			stopped = true
+			// tcpdump drops what is still in its capture ring when it is
+			// interrupted: give it a moment to write the last frames.
+			time.Sleep(time.Second)
 			cmd.Process.Signal(syscall.SIGINT)
 			cmd.Wait()
 		}
