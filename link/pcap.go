@@ -98,7 +98,11 @@ type pcapLink struct {
 	h    *pcap.Handle
 
 	readMu sync.Mutex // the zero-copy buffer is valid until the next read
-	mu     sync.Mutex // guards closed against writes racing Close
+	// mu guards closed against writes racing Close. Writes share it:
+	// pcap_sendpacket is one send(2) on the socket, and thousands of
+	// sessions writing at once must not queue behind each other's
+	// system calls.
+	mu     sync.RWMutex
 	closed bool
 	stats  counters
 }
@@ -134,8 +138,8 @@ func (l *pcapLink) ReadFrame(b []byte) (int, error) {
 }
 
 func (l *pcapLink) isClosed() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	return l.closed
 }
 
@@ -144,8 +148,8 @@ func (l *pcapLink) WriteFrame(b []byte) error {
 		l.stats.errors.Add(1)
 		return err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	if l.closed {
 		return ErrClosed
 	}
@@ -163,8 +167,8 @@ func (l *pcapLink) MTU() int                       { return l.mtu }
 
 func (l *pcapLink) Stats() Stats {
 	s := l.stats.snapshot()
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	if !l.closed {
 		if ps, err := l.h.Stats(); err == nil {
 			s.Drops += uint64(ps.PacketsDropped) + uint64(ps.PacketsIfDropped)
