@@ -279,14 +279,18 @@ func (a *authPeer) verdict(user string, res AuthResult) {
 			reason = "refused"
 		}
 		err := fmt.Errorf("%w: %s", ErrAuthFailed, reason)
-		s.log.Info("peer failed authentication", "topic", a.method.topic(), "user", user, "method", a.method.String(), "reason", reason)
+		if s.infoOn() {
+			s.log.Info("peer failed authentication", "topic", a.method.topic(), "user", user, "method", a.method.String(), "reason", reason)
+		}
 		s.emit(EventAuthFailed, err)
 		s.fail(err)
 		return
 	}
 	a.done = true
 	s.stopTimer(timerAuthPeer)
-	s.log.Info("peer authenticated", "topic", a.method.topic(), "user", user, "method", a.method.String())
+	if s.infoOn() {
+		s.log.Info("peer authenticated", "topic", a.method.topic(), "user", user, "method", a.method.String())
+	}
 	s.emit(EventAuthenticated, nil)
 	s.authDone()
 }
@@ -498,7 +502,9 @@ func (a *authSelf) succeeded(peer string) {
 	a.done = true
 	s.stopTimer(timerAuthSelf)
 	s.method = a.method
-	s.log.Info("authenticated to the peer", "topic", a.method.topic(), "method", a.method.String(), "peer", peer)
+	if s.infoOn() {
+		s.log.Info("authenticated to the peer", "topic", a.method.topic(), "method", a.method.String(), "peer", peer)
+	}
 	s.emit(EventAuthenticated, nil)
 	s.authDone()
 }
@@ -507,7 +513,9 @@ func (a *authSelf) failed(reason string) {
 	s := a.s
 	s.method = a.method
 	err := fmt.Errorf("%w: %s", ErrAuthFailed, reason)
-	s.log.Info("authentication to the peer failed", "topic", a.method.topic(), "method", a.method.String(), "reason", reason)
+	if s.infoOn() {
+		s.log.Info("authentication to the peer failed", "topic", a.method.topic(), "method", a.method.String(), "reason", reason)
+	}
 	s.emit(EventAuthFailed, err)
 	s.fail(err)
 }

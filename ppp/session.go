@@ -596,7 +596,9 @@ func (s *Session) setPhase(p Phase) {
 		return
 	}
 	s.phase = p
-	s.log.Debug("phase "+p.String(), "topic", "ppp")
+	if s.debugOn() {
+		s.log.Debug("phase "+p.String(), "topic", "ppp")
+	}
 	s.emit(EventPhase, nil)
 }
 
@@ -695,7 +697,9 @@ func (s *Session) finish() {
 		s.reason = ErrClosed
 	}
 	s.phase = PhaseDead
-	s.log.Info("session ended", "topic", "ppp", "reason", s.reason.Error())
+	if s.infoOn() {
+		s.log.Info("session ended", "topic", "ppp", "reason", s.reason.Error())
+	}
 	s.emit(EventDead, s.reason)
 	close(s.done)
 }
@@ -989,7 +993,13 @@ func (s *Session) send(p Protocol, b []byte) {
 	}
 }
 
+// debugOn and infoOn guard the log calls on the way of every session:
+// with the usual discarding logger, a record is neither built nor its
+// arguments computed, and the goroutine's stack does not grow into
+// slog's deep frames (growing it is a copy, per session).
 func (s *Session) debugOn() bool { return s.log.Enabled(context.Background(), slog.LevelDebug) }
+
+func (s *Session) infoOn() bool { return s.log.Enabled(context.Background(), slog.LevelInfo) }
 
 func (s *Session) debugf(topic, format string, args ...any) {
 	if s.debugOn() {
@@ -1027,7 +1037,9 @@ func describe(p Protocol, pkt Packet) string {
 // Layer callbacks.
 
 func (s *Session) lcpUp() {
-	s.log.Info("LCP opened", "topic", "lcp", "mtu", s.mtu(), "mru", s.snapshot().MRU)
+	if s.infoOn() {
+		s.log.Info("LCP opened", "topic", "lcp", "mtu", s.mtu(), "mru", s.snapshot().MRU)
+	}
 	s.startKeepalive()
 	peerAuth, selfAuth := s.lcp.got.auth, s.lcp.his.auth
 	if peerAuth == MethodNone && selfAuth == MethodNone {
@@ -1127,7 +1139,9 @@ func (s *Session) ipcpUp() {
 	}
 	s.upSince = s.clock.Now()
 	st := s.snapshot()
-	s.log.Info("IPCP opened", "topic", "ipcp", "local", st.LocalAddr, "remote", st.PeerAddr)
+	if s.infoOn() {
+		s.log.Info("IPCP opened", "topic", "ipcp", "local", st.LocalAddr, "remote", st.PeerAddr)
+	}
 	s.emit(EventUp, nil)
 }
 
