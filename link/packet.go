@@ -42,14 +42,16 @@ type PacketOptions struct {
 	// Promiscuous receives frames sent to any MAC (PACKET_MR_PROMISC);
 	// see PcapOptions.Promiscuous.
 	Promiscuous bool
-	// RingSize is the receive ring's size in bytes; 0 is 2 MiB, room
-	// for 1024 frames of a 1500-byte MTU.
+	// RingSize is the receive ring's size in bytes; 0 is 4 MiB, room
+	// for 2048 frames of a 1500-byte MTU: about 5 ms of a sender on the
+	// same machine, which a reader that the scheduler put aside for a
+	// time slice must be able to catch up on.
 	RingSize int
 }
 
 // Sizes of the packet link.
 const (
-	defaultRingSize = 2 << 20
+	defaultRingSize = 4 << 20
 	ringBlockSize   = 64 << 10
 	// tpacket2HdrLen is TPACKET2_HDRLEN less the sockaddr_ll: where
 	// the sockaddr_ll of a ring frame starts (TPACKET_ALIGN(32)).
