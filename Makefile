@@ -2,7 +2,9 @@
 #
 #   make run     build rosh and open its console
 #   make test    install what the tests need (when missing) and run every test
-#   make bench   benchmarks (codec, automaton, console script execution …)
+#   make bench   benchmarks (codec, automaton, console script execution,
+#                iperf3 through a rosh↔rosh PPPoE tunnel against a plain veth …),
+#                one package at a time so that they do not disturb each other
 #   make fuzz    run every fuzz target for FUZZTIME each
 
 GO       ?= go
@@ -49,7 +51,7 @@ test: deps fmt-check vet
 	$(GO) test -p 1 -count=1 -timeout 15m ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
