@@ -44,6 +44,12 @@ type Config struct {
 	// Rate is how many subscribers start dialing per second; 0 starts
 	// them all at once (an outage recovery at its worst).
 	Rate float64
+	// MaxPending caps the subscribers in setup at once (dialing or
+	// negotiating PPP): a new one starts only when another has come up
+	// or failed. With it, the emulator offers what the access
+	// concentrator takes, and measures its setup rate without driving
+	// it into the retransmission storm of an overload. 0: no cap.
+	MaxPending int
 	// UserPattern makes the user names: a fmt pattern with one %d, the
 	// subscriber's index ("user%d"); without %d every subscriber uses
 	// the same name. Password likewise: "secret" for all, or "pw%d".
@@ -103,8 +109,10 @@ type Emulator struct {
 	dialCtx  context.Context // cancelled by Stop: no new session comes up
 	stopDial context.CancelFunc
 	wg       sync.WaitGroup // one per subscriber, and the launcher
+	pending  chan struct{}  // a token per subscriber in setup (MaxPending)
 
 	started, up, established, failed, lost, ended atomic.Int64
+	padiSent, padrSent                            atomic.Int64
 
 	mu       sync.Mutex
 	stopping bool
@@ -112,6 +120,7 @@ type Emulator struct {
 	failures map[string]int            // setup failures by reason
 	losses   map[string]int            // established sessions lost, by reason
 	setups   []time.Duration           // first PADI to IPCP up, per session
+	dials    []time.Duration           // first PADI to PADS, per session
 	firstUp  time.Time
 	lastUp   time.Time
 	lastEnd  time.Time
@@ -125,8 +134,8 @@ func Start(port *link.Port, cfg Config) (*Emulator, error) {
 	if cfg.Sessions <= 0 {
 		return nil, fmt.Errorf("emulate: %d sessions", cfg.Sessions)
 	}
-	if cfg.Rate < 0 {
-		return nil, fmt.Errorf("emulate: negative rate %v", cfg.Rate)
+	if cfg.Rate < 0 || cfg.MaxPending < 0 {
+		return nil, fmt.Errorf("emulate: negative rate %v or max-pending %d", cfg.Rate, cfg.MaxPending)
 	}
 	if strings.Count(cfg.UserPattern, "%") > 1 || strings.Count(cfg.Password, "%") > 1 {
 		return nil, fmt.Errorf("emulate: user and password patterns take at most one %%d")
@@ -156,11 +165,15 @@ func Start(port *link.Port, cfg Config) (*Emulator, error) {
 		failures: make(map[string]int),
 		losses:   make(map[string]int),
 		setups:   make([]time.Duration, 0, cfg.Sessions),
+		dials:    make([]time.Duration, 0, cfg.Sessions),
 	}
 	// The first octet carries the group and locally-administered bits: the
 	// whole range must keep the base's.
 	if last := e.mac(cfg.Sessions - 1); last[0] != base[0] || base.IsMulticast() {
 		return nil, fmt.Errorf("emulate: %d MACs from %v leave the unicast range of its first octet", cfg.Sessions, base)
+	}
+	if cfg.MaxPending > 0 {
+		e.pending = make(chan struct{}, cfg.MaxPending)
 	}
 	e.ctx, e.abort = context.WithCancel(context.Background())
 	e.dialCtx, e.stopDial = context.WithCancel(e.ctx)
@@ -218,6 +231,12 @@ func (e *Emulator) launch() {
 				}
 			}
 		}
+		if e.pending != nil {
+			select {
+			case e.pending <- struct{}{}:
+			case <-e.dialCtx.Done():
+			}
+		}
 		if e.dialCtx.Err() != nil {
 			// Stop came first: the rest never dial, and end at once.
 			e.ended.Add(int64(e.cfg.Sessions - i))
@@ -235,6 +254,15 @@ func (e *Emulator) subscriber(i int) {
 	defer e.ended.Add(1)
 	began := time.Now()
 	index := e.cfg.First + i
+	// settled gives back the subscriber's MaxPending token, once: when
+	// it comes up, or fails.
+	var settled atomic.Bool
+	settle := func() {
+		if !settled.Swap(true) && e.pending != nil {
+			<-e.pending
+		}
+	}
+	defer settle()
 	ctx, cancel := context.WithTimeoutCause(e.dialCtx, e.cfg.SetupTimeout, errSetupTimeout)
 	defer cancel()
 	client, err := pppoe.NewClient(e.port, pppoe.ClientConfig{
@@ -247,6 +275,9 @@ func (e *Emulator) subscriber(i int) {
 		return
 	}
 	ps, err := client.Dial(ctx)
+	st := client.Stats()
+	e.padiSent.Add(int64(st.PADISent))
+	e.padrSent.Add(int64(st.PADRSent))
 	if err != nil {
 		if c := context.Cause(ctx); c != nil && e.dialCtx.Err() == nil {
 			err = c
@@ -254,6 +285,9 @@ func (e *Emulator) subscriber(i int) {
 		e.fail(err)
 		return
 	}
+	e.mu.Lock()
+	e.dials = append(e.dials, time.Since(began))
+	e.mu.Unlock()
 	var isUp atomic.Bool
 	p, err := ppp.NewOnLink(ppp.Config{
 		Role:      ppp.RoleClient,
@@ -266,6 +300,7 @@ func (e *Emulator) subscriber(i int) {
 		OnEvent: func(ev ppp.Event) {
 			if ev.Kind == ppp.EventUp && !isUp.Swap(true) {
 				e.onUp(time.Since(began))
+				settle()
 			}
 		},
 	}, ps)
@@ -462,7 +497,7 @@ func (e *Emulator) Stop() Report {
 		<-done
 	}
 	e.abort()
-	return e.report()
+	return e.Report()
 }
 
 // Ended returns when every subscriber's session has ended — Stop, or the
@@ -487,9 +522,13 @@ type Report struct {
 	// is Established over it.
 	SetupTime time.Duration
 	SetupRate float64
+	// LastUp is when the last session came up.
+	LastUp time.Time
 	// SetupP50, SetupP99 and SetupMax are percentiles of the sessions'
-	// own setup times, first PADI to IPCP up.
+	// own setup times, first PADI to IPCP up; DiscoveryP50 and
+	// DiscoveryP99 of its first part, first PADI to PADS.
 	SetupP50, SetupP99, SetupMax time.Duration
+	DiscoveryP50, DiscoveryP99   time.Duration
 	// Lost counts established sessions that ended before Stop, by
 	// reason in Losses.
 	Lost   int
@@ -501,12 +540,28 @@ type Report struct {
 	TeardownRate float64
 	// PADTReceived counts sessions the peer ended with a PADT.
 	PADTReceived int
+	// PADISent and PADRSent count the discovery packets sent, first
+	// tries and resends: above Sessions, the AC lost or ignored some.
+	PADISent, PADRSent int
 	// Port is the interface's counters: Drops are frames the kernel or
 	// libpcap lost, a sign the emulator could not keep up.
 	Port link.PortStats
 }
 
-func (e *Emulator) report() Report {
+// percentiles returns the median, 99th percentile and maximum of d.
+func percentiles(d []time.Duration) (p50, p99, max time.Duration) {
+	n := len(d)
+	if n == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[n/2], s[(n*99)/100], s[n-1]
+}
+
+// Report returns what the emulation has measured so far; Stop returns the
+// whole run's.
+func (e *Emulator) Report() Report {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r := Report{
@@ -517,17 +572,17 @@ func (e *Emulator) report() Report {
 		Lost:         int(e.lost.Load()),
 		Losses:       maps.Clone(e.losses),
 		PADTReceived: e.padtIn,
+		PADISent:     int(e.padiSent.Load()),
+		PADRSent:     int(e.padrSent.Load()),
 		Port:         e.port.Stats(),
 	}
 	if !e.lastUp.IsZero() {
+		r.LastUp = e.lastUp
 		r.SetupTime = e.lastUp.Sub(e.start)
 		r.SetupRate = float64(r.Established) / r.SetupTime.Seconds()
 	}
-	if n := len(e.setups); n > 0 {
-		s := slices.Clone(e.setups)
-		slices.Sort(s)
-		r.SetupP50, r.SetupP99, r.SetupMax = s[n/2], s[(n*99)/100], s[n-1]
-	}
+	r.SetupP50, r.SetupP99, r.SetupMax = percentiles(e.setups)
+	r.DiscoveryP50, r.DiscoveryP99, _ = percentiles(e.dials)
 	if closed := r.Established - r.Lost; closed > 0 && !e.stopAt.IsZero() && e.lastEnd.After(e.stopAt) {
 		r.Teardown = e.lastEnd.Sub(e.stopAt)
 		r.TeardownRate = float64(closed) / r.Teardown.Seconds()

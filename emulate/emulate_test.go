@@ -277,11 +277,35 @@ func TestEmulateTimeoutAndStop(t *testing.T) {
 	}
 }
 
+// MaxPending lets only that many subscribers be in setup at once: with no
+// AC to answer, they time out two by two.
+func TestEmulateMaxPending(t *testing.T) {
+	checkLeaks(t)
+	_, emPort := newNet(t)
+	start := time.Now()
+	e, err := Start(emPort, Config{Sessions: 6, MaxPending: 2, SetupTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if st := e.Stats(); st.Started != 2 {
+		t.Errorf("%d started with 2 pending allowed", st.Started)
+	}
+	settle(t, e, 6)
+	if d := time.Since(start); d < 600*time.Millisecond {
+		t.Errorf("6 subscribers, 2 at a time, 200 ms each, settled in %v", d)
+	}
+	if r := e.Stop(); r.Failures["setup timed out"] != 6 {
+		t.Errorf("failures %v", r.Failures)
+	}
+}
+
 func TestEmulateConfigChecks(t *testing.T) {
 	_, emPort := newNet(t)
 	for _, cfg := range []Config{
 		{Sessions: 0},
 		{Sessions: 1, Rate: -1},
+		{Sessions: 1, MaxPending: -1},
 		{Sessions: 1, UserPattern: "%d-%d"},
 		{Sessions: 2, BaseMAC: pppoe.MAC{0x02, 0xff, 0xff, 0xff, 0xff, 0xff}}, // the second would be 03:…
 		{Sessions: 1, BaseMAC: pppoe.MAC{0x03, 0, 0, 0, 0, 1}},

@@ -78,12 +78,14 @@ func (r Report) WriteTable(w io.Writer) error {
 		row("setup rate", "%.0f sessions/s", r.SetupRate)
 		row("setup per session", "p50 %v  p99 %v  max %v", r.SetupP50.Round(time.Millisecond),
 			r.SetupP99.Round(time.Millisecond), r.SetupMax.Round(time.Millisecond))
+		row("  of it PADI to PADS", "p50 %v  p99 %v", r.DiscoveryP50.Round(time.Millisecond), r.DiscoveryP99.Round(time.Millisecond))
 		row("lost while up", "%d", r.Lost)
 	}
 	if r.Teardown > 0 {
 		row("teardown time", "%v (close to last PADT)", r.Teardown.Round(time.Millisecond))
 		row("teardown rate", "%.0f sessions/s", r.TeardownRate)
 	}
+	row("PADI/PADR sent", "%d / %d (resends included)", r.PADISent, r.PADRSent)
 	row("PADT received", "%d", r.PADTReceived)
 	row("frames rx/tx", "%d / %d", r.Port.Link.RxFrames, r.Port.Link.TxFrames)
 	row("frames dropped", "%d", r.Port.Link.Drops)
@@ -113,14 +115,16 @@ func byCount(m map[string]int) []string {
 	return keys
 }
 
-// ringSize is the kernel ring an emulator's interface gets: a burst of
+// ringSize is the receive ring an emulator's interface gets: a burst of
 // answers to thousands of subscribers at once must not overflow it.
 const ringSize = 32 << 20
 
-// OpenPort opens ifname for an emulation: promiscuous, so frames for the
-// emulated MACs come up, with a large ring. Close the port when done.
+// OpenPort opens ifname for an emulation: an AF_PACKET link (the engine's
+// own, which reads frames from a ring without a system call each),
+// promiscuous, so frames for the emulated MACs come up, with a large ring.
+// Close the port when done.
 func OpenPort(ifname string) (*link.Port, error) {
-	l, err := link.OpenPcapWith(ifname, link.PcapOptions{Promiscuous: true, BufferSize: ringSize})
+	l, err := link.OpenPacketWith(ifname, link.PacketOptions{Promiscuous: true, RingSize: ringSize})
 	if err != nil {
 		return nil, err
 	}

@@ -81,6 +81,7 @@ func emulateCommand(code *int) *cobra.Command {
 	f.StringVar(&iface, "interface", "", "interface the subscribers dial on (required)")
 	f.IntVar(&cfg.Sessions, "sessions", 1, "how many subscribers")
 	f.Float64Var(&cfg.Rate, "rate", 100, "new subscribers a second (0: all at once)")
+	f.IntVar(&cfg.MaxPending, "max-pending", 0, "most subscribers in setup at once; a new one waits for another to come up or fail (0: no limit)")
 	f.StringVar(&cfg.UserPattern, "user-pattern", "user%d", "user names, %d the subscriber's number")
 	f.StringVar(&cfg.Password, "password", "", "password, or a pattern with %d")
 	f.IntVar(&cfg.First, "first", 1, "number of the first subscriber")
