@@ -322,5 +322,8 @@ func (r *Rosh) Signal(sig syscall.Signal) {
 	r.cmd.Process.Signal(sig)
 }
 
+// Pid is rosh's process id, for reading its /proc entries.
+func (r *Rosh) Pid() int { return r.cmd.Process.Pid }
+
 // Exited is closed when the process has ended.
 func (r *Rosh) Exited() <-chan struct{} { return r.exited }
