@@ -1,0 +1,439 @@
+//go:build scale
+
+// Package bench is `make bench`'s scale run: a rosh access concentrator in
+// one network namespace, the subscriber emulator (package emulate, what
+// `rosh emulate` runs) in this process on the other end of a veth pair,
+// and one table of every figure, all measured in the same run on this
+// machine, with the micro-benchmarks `make bench` ran just before
+// summarised under them.
+//
+//	go test -tags scale -run TestScale ./bench -args -micro FILE
+//
+// It needs root (namespaces), takes a few minutes, and stops by itself:
+// every wait is bounded. The AC and the emulator share the machine's
+// CPUs, so the setup rates are what the two together reach.
+package bench
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"rosh/emulate"
+	"rosh/link"
+	"rosh/nstest"
+	"rosh/ppp"
+	"rosh/pppoe"
+)
+
+var (
+	microFile = flag.String("micro", "", "output of `go test -bench` to summarise in the table")
+	sizesFlag = flag.String("sizes", "1000,10000", "subscriber counts to set up; the last also gets the idle measurements")
+	rateFlag  = flag.Float64("rate", 0, "subscribers started per second (0: as fast as -pending allows)")
+	pendFlag  = flag.Int("pending", 256, "most subscribers in setup at once: the emulator offers what the AC takes")
+	idleFlag  = flag.Duration("idle", 20*time.Second, "window over which the AC's keepalive CPU is measured")
+	onlyFlag  = flag.String("only", "", `run only the variants whose name contains this ("PAP, no TUN")`)
+	profDir   = flag.String("profile", os.Getenv("ROSH_BENCH_PROFILE"), "directory for CPU profiles of the AC and the emulator, one per run")
+)
+
+// keepalive is the AC's keepalive-timeout in the runs: an LCP echo per
+// idle session every 10 s, RouterOS's default.
+const keepalive = 10
+
+// Targets of issue 6, on 2 cores.
+const (
+	targetSetup      = 2000 // sessions/s without TUN
+	targetSetupTUN   = 500  // with a TUN per session
+	targetRSS        = 16 << 10
+	targetKeepalive  = 0.05 // of one core, 10,000 idle sessions
+	targetConcurrent = 10000
+)
+
+// variant is one way of running the AC.
+type variant struct {
+	auth string // the server's authentication=, and the subscribers' allow=
+	tun  bool   // a TUN per session (the default); without, ROSH_NO_SERVER_TUN
+}
+
+func (v variant) String() string {
+	name := map[string]string{"pap": "PAP", "mschap2": "MS-CHAPv2"}[v.auth]
+	if v.tun {
+		return name + ", TUN per session"
+	}
+	return name + ", no TUN"
+}
+
+// result is what one run measured.
+type result struct {
+	v          variant
+	n          int
+	setup      emulate.Report // at the end of the setup
+	acCPU      float64        // AC CPU-seconds during the setup
+	emuCPU     float64        // the emulator's (this process's)
+	up         int            // sessions up 2 s after the setup
+	rss        float64        // AC resident bytes per session up
+	goroutines float64        // per session up
+	fds        float64        // open files per session up
+	idle       bool           // the keepalive figures were measured
+	keepCPU    float64        // fraction of one core
+	keepWindow time.Duration
+	keepLost   int
+	teardown   time.Duration // AC /quit to the last session's end
+	downUp     int           // sessions up at /quit
+	padtIn     int           // of them, ended by the AC's PADT
+}
+
+func TestScale(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the scale run needs root: it makes network namespaces")
+	}
+	bin := filepath.Join(t.TempDir(), "rosh")
+	if out, err := exec.Command("go", "build", "-o", bin, "rosh/cmd/rosh").CombinedOutput(); err != nil {
+		t.Fatalf("building rosh: %v\n%s", err, out)
+	}
+	var sizes []int
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			t.Fatalf("-sizes %q", *sizesFlag)
+		}
+		sizes = append(sizes, n)
+	}
+	biggest := sizes[len(sizes)-1]
+	started := time.Now()
+	var results []result
+	idleDone := map[bool]bool{} // by data plane
+	for _, tun := range []bool{false, true} {
+		for _, auth := range []string{"pap", "mschap2"} {
+			v := variant{auth: auth, tun: tun}
+			if !strings.Contains(v.String(), *onlyFlag) {
+				continue
+			}
+			for _, n := range sizes {
+				t.Run(fmt.Sprintf("%s-%d", strings.ReplaceAll(v.String(), " ", ""), n), func(t *testing.T) {
+					// Keepalive does not depend on the method: measured once per
+					// data plane, on the biggest run.
+					idle := n == biggest && !idleDone[tun]
+					idleDone[tun] = idleDone[tun] || idle
+					results = append(results, runScale(t, bin, v, n, idle))
+				})
+			}
+		}
+	}
+	micro := microBenchmarks(t, *microFile)
+	printTable(os.Stdout, results, micro, time.Since(started))
+}
+
+// runScale brings n subscribers up against a fresh AC, measures it, then
+// has the AC quit and times the teardown.
+func runScale(t *testing.T, bin string, v variant, n int, idle bool) result {
+	res := result{v: v, n: n}
+	pair := nstest.NewPair(t)
+	if *profDir != "" {
+		t.Setenv("ROSH_CPUPROFILE", filepath.Join(*profDir, fmt.Sprintf("ac-%s-tun=%v-%d.pprof", v.auth, v.tun, n)))
+	}
+	if !v.tun {
+		t.Setenv("ROSH_NO_SERVER_TUN", "1")
+	}
+	ac := nstest.StartRosh(t, bin, pair.AC)
+	lines := []string{
+		"/ip pool add name=subs ranges=10.64.0.1-10.64.255.254",
+		"/ppp profile add local-address=10.63.255.254 name=subs remote-address=subs",
+	}
+	for i := 1; i <= n; i++ {
+		lines = append(lines, fmt.Sprintf("/ppp secret add name=user%d password=pw%d profile=subs service=pppoe", i, i))
+	}
+	lines = append(lines, fmt.Sprintf("/interface pppoe-server server add default-profile=subs disabled=no interface=%s "+
+		"service-name=isp authentication=%s keepalive-timeout=%d", pair.ACIf, v.auth, keepalive))
+	ac.Send(lines...)
+	ac.Poll("/ppp secret print count-only", strconv.Itoa(n), 60*time.Second)
+
+	var port *link.Port
+	if err := nstest.InNamespace(pair.Client, func() (err error) { port, err = emulate.OpenPort(pair.ClientIf); return err }); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { port.Close() })
+	waitOffer(t, port)
+	time.Sleep(time.Second) // the configuration's garbage collected
+	pid := ac.Pid()
+	rss0, g0, fd0 := rss(t, pid), goroutines(t, ac), openFiles(pid)
+	cpu0, self0 := cpuTicks(t, pid), cpuTicks(t, os.Getpid())
+	stopProfile := profile(t, fmt.Sprintf("emulator-%s-tun=%v-%d.pprof", v.auth, v.tun, n))
+
+	allow, _ := ppp.ParseMethodSet(v.auth)
+	e, err := emulate.Start(port, emulate.Config{
+		Sessions: n, Rate: *rateFlag, MaxPending: *pendFlag, UserPattern: "user%d", Password: "pw%d", Allow: allow,
+		Keepalive:    0, // the AC drives keepalive; the emulator answers
+		SetupTimeout: 60 * time.Second, TeardownTimeout: 30 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := e.Wait(ctx, func(s emulate.Stats) bool { return s.Settled(n) }); err != nil {
+		t.Fatalf("setup not settled: %+v", e.Stats())
+	}
+	res.acCPU = float64(cpuTicks(t, pid)-cpu0) / clockTicks
+	res.emuCPU = float64(cpuTicks(t, os.Getpid())-self0) / clockTicks
+	stopProfile()
+	res.setup = e.Report()
+	r := &res.setup
+	t.Logf("setup: %d up in %v, CPU-s AC %.2f emulator %.2f; PADI %d PADR %d sent; PADS p50 %v p99 %v; up p50 %v p99 %v",
+		r.Established, r.SetupTime.Round(time.Millisecond), res.acCPU, res.emuCPU, r.PADISent, r.PADRSent,
+		r.DiscoveryP50.Round(time.Millisecond), r.DiscoveryP99.Round(time.Millisecond), r.SetupP50.Round(time.Millisecond), r.SetupP99.Round(time.Millisecond))
+	if r.Established != n {
+		t.Errorf("%d of %d sessions established; failures %v", r.Established, n, r.Failures)
+	}
+
+	time.Sleep(2 * time.Second) // the last setups' garbage collected
+	res.up = e.Stats().Up
+	if lost := e.Report(); lost.Lost > 0 {
+		t.Errorf("%d sessions lost right after coming up: %v", lost.Lost, lost.Losses)
+	}
+	if res.up > 0 {
+		per := float64(res.up)
+		res.rss = float64(int64(rss(t, pid))-int64(rss0)) / per
+		res.goroutines = float64(goroutines(t, ac)-g0) / per
+		res.fds = float64(openFiles(pid)-fd0) / per
+	}
+
+	if idle {
+		// Every session's echo timer has fired once by now; measure the
+		// next rounds with nothing else going on.
+		time.Sleep(time.Until(e.Report().LastUp.Add(keepalive * time.Second)))
+		lost0 := e.Stats().Lost
+		c0, w0 := cpuTicks(t, pid), time.Now()
+		time.Sleep(*idleFlag)
+		res.keepWindow = time.Since(w0)
+		res.keepCPU = float64(cpuTicks(t, pid)-c0) / clockTicks / res.keepWindow.Seconds()
+		res.keepLost = e.Stats().Lost - lost0
+		res.idle = true
+	}
+
+	// Teardown: the AC quits; it ends every session (LCP Terminate, then
+	// PADT) and the emulator sees each go.
+	res.downUp = e.Stats().Up
+	quit := time.Now()
+	ac.Send("/quit")
+	last, err := e.Ended(ctx)
+	if err != nil {
+		t.Fatalf("sessions still up after the AC quit: %+v", e.Stats())
+	}
+	res.teardown = last.Sub(quit)
+	res.padtIn = e.Stop().PADTReceived
+	t.Logf("teardown: %d sessions in %v, %d by the AC's PADT", res.downUp, res.teardown.Round(time.Millisecond), res.padtIn)
+	return res
+}
+
+// profile starts a CPU profile of this process (the emulator) into
+// -profile's directory, if set; the function returned stops it.
+func profile(t *testing.T, name string) func() {
+	if *profDir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(*profDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// waitOffer waits until the AC answers a PADI, so the setup clock starts
+// with the AC ready.
+func waitOffer(t *testing.T, port *link.Port) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		res, _ := pppoe.Scan(context.Background(), port, pppoe.ScanConfig{Duration: 300 * time.Millisecond})
+		if len(res) > 0 {
+			return
+		}
+	}
+	t.Fatal("the AC offered no service within 20 s")
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times.
+const clockTicks = 100
+
+// cpuTicks is the process's user plus system time, in clock ticks.
+func cpuTicks(t *testing.T, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command name, in parentheses, may hold spaces: count after it.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime
+}
+
+// rss is the process's resident set in bytes.
+func rss(t *testing.T, pid int) uint64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^VmRSS:\s+(\d+) kB`).FindSubmatch(data)
+	if m == nil {
+		t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	}
+	kb, _ := strconv.ParseUint(string(m[1]), 10, 64)
+	return kb << 10
+}
+
+// openFiles counts the process's file descriptors: a TUN device and the
+// sockets its data plane keeps are per session, against RLIMIT_NOFILE.
+func openFiles(pid int) int {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(fds)
+}
+
+// goroutines asks the AC: /system resource print.
+func goroutines(t *testing.T, ac *nstest.Rosh) int {
+	mark := ac.Out.Len()
+	ac.Send("/system resource print")
+	out := ac.WaitFor(mark, "process-memory:", 10*time.Second)
+	m := regexp.MustCompile(`goroutines: (\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no goroutines in:\n%s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// row is one line of the table; met is nil when the figure has no target.
+type row struct {
+	figure, value, target string
+	met                   *bool
+}
+
+func printTable(out io.Writer, results []result, micro []row, took time.Duration) {
+	var rows []row
+	check := func(ok bool) *bool { return &ok }
+	for _, r := range results {
+		target, want := fmt.Sprintf(">= %d/s", targetSetup), float64(targetSetup)
+		if r.v.tun {
+			target, want = fmt.Sprintf(">= %d/s", targetSetupTUN), float64(targetSetupTUN)
+		}
+		s := r.setup
+		val := fmt.Sprintf("%.0f/s: %d/%d up in %v, each p50 %v p99 %v; CPU-s AC %.1f, emulator %.1f",
+			s.SetupRate, s.Established, r.n, s.SetupTime.Round(10*time.Millisecond), s.SetupP50.Round(time.Millisecond),
+			s.SetupP99.Round(time.Millisecond), r.acCPU, r.emuCPU)
+		if s.Failed > 0 {
+			val += fmt.Sprintf("; failed %v", s.Failures)
+		}
+		if resent := s.PADISent + s.PADRSent - 2*r.n; resent > 0 {
+			val += fmt.Sprintf("; %d PADI/PADR resent", resent)
+		}
+		rows = append(rows, row{fmt.Sprintf("setup rate, %s, %d", r.v, r.n), val, target, check(s.SetupRate >= want)})
+	}
+	for _, r := range results {
+		if r.n < targetConcurrent && len(results) > 1 {
+			continue
+		}
+		rows = append(rows, row{fmt.Sprintf("sessions held by one AC, %s", r.v),
+			fmt.Sprintf("%d of %d", r.up, r.n), strconv.Itoa(targetConcurrent), check(r.up >= targetConcurrent)})
+		var rssOK *bool
+		if !r.v.tun {
+			rssOK = check(r.rss <= targetRSS)
+		}
+		rows = append(rows,
+			row{fmt.Sprintf("AC resident memory per session, %s", r.v), fmt.Sprintf("%.1f KiB", r.rss/1024), "<= 16 KiB without TUN", rssOK},
+			row{fmt.Sprintf("AC goroutines per session, %s", r.v), fmt.Sprintf("%.2f", r.goroutines), "", nil},
+			row{fmt.Sprintf("AC open files per session, %s", r.v), fmt.Sprintf("%.2f", r.fds), "", nil})
+		if r.idle {
+			rows = append(rows, row{fmt.Sprintf("AC CPU on keepalive, %d idle sessions, %ds, %s", r.up, keepalive, r.v),
+				fmt.Sprintf("%.2f%% of one core over %v, %d sessions lost", 100*r.keepCPU, r.keepWindow.Round(time.Second), r.keepLost),
+				"< 5%", check(r.keepCPU < targetKeepalive)})
+		}
+		rows = append(rows, row{fmt.Sprintf("teardown on AC /quit, %s", r.v),
+			fmt.Sprintf("%d sessions in %v (%.0f/s) to the last one's end; %d by the AC's PADT, the rest by the subscriber's after LCP Terminate",
+				r.downUp, r.teardown.Round(time.Millisecond), float64(r.downUp)/r.teardown.Seconds(), r.padtIn), "", nil})
+	}
+	rows = append(rows, micro...)
+
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "\nrosh scale benchmark: %d CPUs (%s), %s, %s, %v\n", runtime.NumCPU(), cpuModel(), runtime.Version(),
+		time.Now().Format("2006-01-02 15:04"), took.Round(time.Second))
+	fmt.Fprintf(w, "AC: a rosh process in a network namespace. Subscribers: package emulate (rosh emulate), in the test process, "+
+		"on the other end of a veth, at most %d in setup at once. Both share the CPUs.\n\n", *pendFlag)
+	fmt.Fprintln(w, "FIGURE\tVALUE\tTARGET\t")
+	for _, r := range rows {
+		mark := ""
+		if r.met != nil {
+			mark = map[bool]string{true: "met", false: "MISSED"}[*r.met]
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.figure, r.value, r.target, mark)
+	}
+	w.Flush()
+}
+
+func cpuModel() string {
+	data, _ := os.ReadFile("/proc/cpuinfo")
+	if m := regexp.MustCompile(`(?m)^model name\s*:\s*(.+)$`).FindSubmatch(data); m != nil {
+		return string(m[1])
+	}
+	return runtime.GOARCH
+}
+
+// microBenchmarks summarises `go test -bench -benchmem` output: a row per
+// benchmark with its package, ns/op, allocs/op and whatever throughput it
+// reports (MB/s, Gbit/s …). A package that failed fails the test, so
+// `make bench` does too.
+func microBenchmarks(t *testing.T, path string) []row {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Errorf("micro-benchmarks: %v", err)
+		return nil
+	}
+	defer f.Close()
+	var rows []row
+	pkg := ""
+	line := regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+\s+(.*)$`)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := sc.Text()
+		switch {
+		case strings.HasPrefix(l, "pkg: "):
+			pkg = strings.TrimPrefix(strings.TrimPrefix(l, "pkg: "), "rosh/")
+		case strings.HasPrefix(l, "FAIL"), strings.HasPrefix(l, "--- FAIL"):
+			t.Errorf("micro-benchmarks: %s", l)
+			rows = append(rows, row{"micro-benchmarks FAILED", l, "", nil})
+		default:
+			m := line.FindStringSubmatch(l)
+			if m == nil {
+				continue
+			}
+			fields := strings.Fields(m[3])
+			var parts []string
+			for i := 0; i+1 < len(fields); i += 2 {
+				if fields[i+1] != "B/op" { // allocs/op says enough
+					parts = append(parts, fields[i]+" "+fields[i+1])
+				}
+			}
+			rows = append(rows, row{pkg + " " + strings.TrimPrefix(m[1], "Benchmark"), strings.Join(parts, ", "), "", nil})
+		}
+	}
+	return rows
+}
