@@ -34,7 +34,8 @@ func benchSeconds() int {
 // that neither side gets 64 KiB frames for free. It reports Gbit/s of
 // each (the mean of the two directions), their ratio, and how busy each
 // rosh process was (CPU %, 100 = one core) while the tunnel carried
-// traffic. It runs once whatever b.N is: each run takes seconds.
+// traffic. It runs once whatever b.N is: each run takes seconds; once
+// with each kind of link rosh can open (link.Open: ROSH_LINK).
 func BenchmarkTunnelThroughput(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root: network namespaces")
@@ -44,6 +45,16 @@ func BenchmarkTunnelThroughput(b *testing.B) {
 			b.Skipf("%s not installed (make deps)", tool)
 		}
 	}
+	// Each kind of link (link.Open, ROSH_LINK), the default first.
+	for _, kind := range []string{"pcap", "packet"} {
+		b.Run("link="+kind, func(b *testing.B) {
+			b.Setenv("ROSH_LINK", kind)
+			tunnelThroughput(b)
+		})
+	}
+}
+
+func tunnelThroughput(b *testing.B) {
 	secs := benchSeconds()
 
 	// The plain veth: addresses straight on the pair.
