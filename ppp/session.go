@@ -70,6 +70,7 @@ type Session struct {
 	authSelf   authSelf
 	timers     [numTimers]timerSlot
 	lastRx     time.Time
+	echoOut    bool // an LCP Echo-Request went out and nothing came back since
 	peerName   string
 	method     Method
 	ipAssigned bool
@@ -789,7 +790,10 @@ func (s *Session) onTimer(id timerID) {
 
 // Keepalive: an Echo-Request once nothing has been received for the
 // keepalive time, another half that time later, and the end once nothing
-// has been received for twice the keepalive time.
+// has been received for twice the keepalive time. When an echo is out,
+// the first frame back moves the next check to a whole keepalive time
+// later: the half-time check is for an echo that got no answer, and an
+// answered one needs no wake-up for it.
 //
 // The checks fall on a grid of keepaliveGrid shared by every session, a
 // little late rather than early: an access concentrator with 10,000
@@ -807,6 +811,7 @@ func (s *Session) startKeepalive() {
 		return
 	}
 	s.lastRx = s.clock.Now()
+	s.echoOut = false
 	s.startKeepaliveTimer(s.lastRx, s.cfg.Keepalive)
 }
 
@@ -830,6 +835,7 @@ func (s *Session) keepalive() {
 		return
 	case idle >= k:
 		s.lcp.sendEcho()
+		s.echoOut = true
 		next = min(k/2, 2*k-idle)
 	default:
 		next = k - idle
@@ -887,6 +893,10 @@ func (s *Session) receive(proto Protocol, b []byte) {
 	}
 	if s.cfg.Keepalive > 0 {
 		s.lastRx = s.clock.Now()
+		if s.echoOut && s.timers[timerKeepalive].armed {
+			s.echoOut = false
+			s.startKeepaliveTimer(s.lastRx, s.cfg.Keepalive)
+		}
 	}
 	switch proto {
 	case ProtoIPv4:

@@ -349,6 +349,26 @@ func TestKeepaliveGrid(t *testing.T) {
 	}
 }
 
+// An answered Echo-Request moves the next keepalive check a whole
+// keepalive time on: the half-time check, for an echo left unanswered, is
+// not armed for one that was answered.
+func TestKeepaliveAnsweredEcho(t *testing.T) {
+	cc := clientConfig(0)
+	cc.Keepalive = 0 // only the server's timer runs once the link is up
+	n := newNet(t, cc, serverConfig(ppp.AllMethods))
+	n.up()
+	for n.count(false, ppp.ProtoLCP, ppp.CodeEchoRequest) == 0 {
+		n.advance(100*time.Millisecond, 100*time.Millisecond)
+	}
+	if n.count(true, ppp.ProtoLCP, ppp.CodeEchoReply) != 1 {
+		t.Fatal("the client did not answer the echo")
+	}
+	next, ok := n.clk.NextDeadline()
+	if !ok || next < 9900*time.Millisecond || next > 10*time.Second {
+		t.Errorf("next keepalive check in %v (armed %v), want a keepalive time on", next, ok)
+	}
+}
+
 // loopSender sends a session's packets back to itself.
 type loopSender struct{ s *ppp.Session }
 
