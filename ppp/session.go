@@ -746,8 +746,10 @@ func (s *Session) newMagic() uint32 {
 	return mrand.Uint32() | 1
 }
 
-// Timers: one per slot, made on first use, Reset after. A tick that
-// arrives for a slot no longer armed is ignored.
+// Timers: one per slot, made on first use, Reset while it runs, let go
+// when stopped. An idle session so keeps its keepalive timer alone, not
+// the four it negotiated with, nor a select case (and its sudog) for each
+// of them. A tick that arrives for a slot no longer armed is ignored.
 
 func (s *Session) startTimer(id timerID, d time.Duration) {
 	t := &s.timers[id]
@@ -764,6 +766,7 @@ func (s *Session) stopTimer(id timerID) {
 	t := &s.timers[id]
 	if t.t != nil {
 		t.t.Stop()
+		t.t, t.c = nil, nil
 	}
 	t.armed = false
 }
