@@ -274,12 +274,7 @@ func TestSessionFramesRightAfterPADS(t *testing.T) {
 			n := newPipeNet(t)
 			raw := newRawPeer(t, n.acPort, nil)
 			c := newClient(t, n.clPort, ClientConfig{ServiceName: "svc"})
-			type result struct {
-				s   *Session
-				err error
-			}
-			res := make(chan result, 1)
-			go func() { s, err := dial(t, c); res <- result{s, err} }()
+			res := dialAsync(t, c)
 
 			padi := raw.expect(t, CodePADI)
 			hu, _ := padi.Tags.Value(TagHostUniq)
@@ -422,12 +417,7 @@ func TestWrongHostUniqIgnored(t *testing.T) {
 	n := newPipeNet(t)
 	raw := newRawPeer(t, n.acPort, nil)
 	c := newClient(t, n.clPort, ClientConfig{HostUniq: []byte{1, 2, 3, 4}})
-	type result struct {
-		s   *Session
-		err error
-	}
-	res := make(chan result, 1)
-	go func() { s, err := dial(t, c); res <- result{s, err} }()
+	res := dialAsync(t, c)
 
 	padi := raw.expect(t, CodePADI)
 	if hu, _ := padi.Tags.Value(TagHostUniq); !bytes.Equal(hu, []byte{1, 2, 3, 4}) {

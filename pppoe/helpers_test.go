@@ -156,6 +156,20 @@ func dial(t testing.TB, c *Client) (*Session, error) {
 	return s, err
 }
 
+// dialResult is what a Dial returned.
+type dialResult struct {
+	s   *Session
+	err error
+}
+
+// dialAsync runs dial on a goroutine of its own, for a test that plays the
+// AC meanwhile.
+func dialAsync(t testing.TB, c *Client) <-chan dialResult {
+	res := make(chan dialResult, 1)
+	go func() { s, err := dial(t, c); res <- dialResult{s, err} }()
+	return res
+}
+
 // rawPeer reads and writes raw frames on a port, for tests that script one
 // side of the protocol.
 type rawPeer struct {
