@@ -628,6 +628,7 @@ func (s *Session) onCommand(c command) {
 		s.setReason(fmt.Errorf("%w: %s", ErrClosed, reason))
 		s.terminate(reason)
 	case cmdLowerDown:
+		s.setReason(s.peerTerm) // as in linkGone
 		if c.reason == "" {
 			s.setReason(ErrLowerDown)
 		} else {
@@ -882,6 +883,9 @@ func (s *Session) linkGone() {
 	if e, ok := s.link.(interface{ Err() error }); ok && e.Err() != nil {
 		err = fmt.Errorf("%w: %v", ErrLowerDown, e.Err())
 	}
+	// A peer that sent Terminate-Request first takes the PPPoE session
+	// down right after (RFC 2516 §5.5): its reason is the session's.
+	s.setReason(s.peerTerm)
 	s.setReason(err)
 	s.lowerDown()
 }

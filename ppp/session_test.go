@@ -599,6 +599,21 @@ func TestNoAddress(t *testing.T) {
 	}
 }
 
+// A PADT that follows the peer's Terminate-Request ends the session for
+// the peer's reason, not for the lower layer's: "terminated by peer: no
+// IP address" says more than "PADT received".
+func TestLowerDownAfterTerminate(t *testing.T) {
+	n := newNet(t, clientConfig(0), serverConfig(ppp.AllMethods))
+	n.up()
+	n.server.Close("no IP address")
+	n.settle()
+	n.client.LowerDown("PADT received")
+	n.settle()
+	if err := n.client.Status().Err; !dead(n.client) || !errors.Is(err, ppp.ErrPeerTerminated) || err.Error() != "terminated by peer: no IP address" {
+		t.Fatalf("err %v", err)
+	}
+}
+
 // TestLowerDown: a PADT ends the session at once.
 func TestLowerDown(t *testing.T) {
 	n := newNet(t, clientConfig(0), serverConfig(ppp.AllMethods))
