@@ -119,6 +119,7 @@ type Emulator struct {
 	live     map[*ppp.Session]struct{} // PPP sessions running, for Stop
 	failures map[string]int            // setup failures by reason
 	losses   map[string]int            // established sessions lost, by reason
+	examples map[string]string         // the first full error of each reason
 	setups   []time.Duration           // first PADI to IPCP up, per session
 	dials    []time.Duration           // first PADI to PADS, per session
 	firstUp  time.Time
@@ -164,6 +165,7 @@ func Start(port *link.Port, cfg Config) (*Emulator, error) {
 		live:     make(map[*ppp.Session]struct{}),
 		failures: make(map[string]int),
 		losses:   make(map[string]int),
+		examples: make(map[string]string),
 		setups:   make([]time.Duration, 0, cfg.Sessions),
 		dials:    make([]time.Duration, 0, cfg.Sessions),
 	}
@@ -381,13 +383,24 @@ func Reason(err error) string {
 	return err.Error()
 }
 
+// reason is Reason(err), with the first full text of each reason kept as
+// its example: the peer's own words ("terminated by peer: no IP address:
+// pool exhausted") name the trouble on the BNG. Called with e.mu held.
+func (e *Emulator) reason(err error) string {
+	r := Reason(err)
+	if _, ok := e.examples[r]; !ok && err != nil && err.Error() != r {
+		e.examples[r] = err.Error()
+	}
+	return r
+}
+
 func (e *Emulator) fail(err error) {
 	if e.dialCtx.Err() != nil {
 		err = errStopped // whatever it looked like, Stop ended it
 	}
 	e.failed.Add(1)
 	e.mu.Lock()
-	e.failures[Reason(err)]++
+	e.failures[e.reason(err)]++
 	e.mu.Unlock()
 }
 
@@ -417,7 +430,7 @@ func (e *Emulator) down(ps *pppoe.Session, err error) {
 	}
 	if !e.stopping {
 		e.lost.Add(1)
-		e.losses[Reason(err)]++
+		e.losses[e.reason(err)]++
 	}
 }
 
@@ -533,6 +546,9 @@ type Report struct {
 	// reason in Losses.
 	Lost   int
 	Losses map[string]int
+	// Examples holds, by reason, the full text of the first error of
+	// that kind (for reasons whose text says more than their name).
+	Examples map[string]string
 	// Teardown runs from Stop to the end of the last session, its PADT
 	// sent; TeardownRate is the sessions up at Stop over it. Zero when
 	// nothing was up at Stop.
@@ -571,6 +587,7 @@ func (e *Emulator) Report() Report {
 		Failures:     maps.Clone(e.failures),
 		Lost:         int(e.lost.Load()),
 		Losses:       maps.Clone(e.losses),
+		Examples:     maps.Clone(e.examples),
 		PADTReceived: e.padtIn,
 		PADISent:     int(e.padiSent.Load()),
 		PADRSent:     int(e.padrSent.Load()),

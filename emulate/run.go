@@ -94,10 +94,22 @@ func (r Report) WriteTable(w io.Writer) error {
 		m     map[string]int
 	}{{"failures", r.Failures}, {"lost", r.Losses}} {
 		for _, k := range byCount(part.m) {
+			if ex := r.Examples[k]; ex != "" {
+				row(part.title+": "+k, "%d, e.g. %q", part.m[k], truncate(ex, 100))
+				continue
+			}
 			row(part.title+": "+k, "%d", part.m[k])
 		}
 	}
 	return tw.Flush()
+}
+
+// truncate shortens s to at most n bytes, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
 }
 
 // byCount orders a reason table's keys by count, then name.
