@@ -18,13 +18,26 @@ import (
 	"time"
 )
 
-// Names of the lab's namespaces and interfaces.
+// Names of the lab's interfaces.
 const (
-	ACNamespace     = "rosh-lab-ac"
-	ClientNamespace = "rosh-lab-client"
 	ACInterface     = "ether3"
 	ClientInterface = "ether2"
 )
+
+// Names of the lab's namespaces: rosh-lab-ac and rosh-lab-client, unless
+// ROSH_LAB_PREFIX names another prefix, which lets tests of several
+// checkouts run a lab each at the same time.
+var (
+	ACNamespace     = labPrefix() + "-ac"
+	ClientNamespace = labPrefix() + "-client"
+)
+
+func labPrefix() string {
+	if p := os.Getenv("ROSH_LAB_PREFIX"); p != "" {
+		return p
+	}
+	return "rosh-lab"
+}
 
 // ACConfig is the access concentrator's configuration: the seed's server
 // example (SPEC §6).

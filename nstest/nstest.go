@@ -66,7 +66,9 @@ func NewPair(t testing.TB, opts ...Option) *Pair {
 	if os.Geteuid() != 0 {
 		t.Fatal("this test needs root: it makes network namespaces")
 	}
-	id := fmt.Sprintf("rn%d%d", os.Getpid()%100000, serial.Add(1))
+	// The dash keeps pid 12 serial 34 apart from pid 123 serial 4: test
+	// processes of several packages (or several checkouts) run at once.
+	id := fmt.Sprintf("rn%d-%d", os.Getpid(), serial.Add(1))
 	p := &Pair{AC: id + "a", Client: id + "c", ACIf: "ether3", ClientIf: "ether2"}
 	for _, o := range opts {
 		o(p)

@@ -216,17 +216,18 @@ func TestLab(t *testing.T) {
 	defer ptmx.Close()
 	defer tty.Close()
 	pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 200})
+	prefix := fmt.Sprintf("rosh-lab-t%d", os.Getpid())
 	cmd := exec.Command(roshBin, "lab")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.Env = append(os.Environ(), "TERM=xterm")
+	cmd.Env = append(os.Environ(), "TERM=xterm", "ROSH_LAB_PREFIX="+prefix)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		exec.Command("ip", "netns", "del", "rosh-lab-ac").Run()
-		exec.Command("ip", "netns", "del", "rosh-lab-client").Run()
+		exec.Command("ip", "netns", "del", prefix+"-ac").Run()
+		exec.Command("ip", "netns", "del", prefix+"-client").Run()
 	})
 	var scr screen
 	go io.Copy(&scr, ptmx)
@@ -264,7 +265,7 @@ func TestLab(t *testing.T) {
 		t.Fatal("rosh lab did not exit on Ctrl-D")
 	}
 	out, _ := exec.Command("ip", "netns", "list").Output()
-	if strings.Contains(string(out), "rosh-lab") {
+	if strings.Contains(string(out), prefix) {
 		t.Errorf("lab namespaces left behind:\n%s", out)
 	}
 }
