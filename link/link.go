@@ -1,9 +1,9 @@
 // Package link moves whole Ethernet frames between rosh and a network
 // interface.
 //
-// A Link is one interface: a gopacket pcap handle (OpenPcap, what Open and
-// the Default registry use), an AF_PACKET socket with a receive ring and
-// batched sends (OpenPacket; ROSH_LINK=packet makes Open use it), or one
+// A Link is one interface: an AF_PACKET socket with a receive ring and
+// batched sends (OpenPacket, what Open and the Default registry use), a
+// gopacket pcap handle (OpenPcap; ROSH_LINK=pcap makes Open use it), or one
 // end of an in-memory pair for tests (Pipe). A Port puts a
 // single reader goroutine on a Link and hands every frame it reads to the
 // subscribers whose handler accepts it, so several PPPoE clients and servers

@@ -31,17 +31,16 @@ func NewRegistry(open Opener) *Registry {
 // Default is the process-wide registry; it opens interfaces with Open.
 var Default = NewRegistry(Open)
 
-// Open opens the named interface with the process's kind of Link: a
-// pcap one (OpenPcap), or the batched AF_PACKET link (OpenPacket) when the
-// environment says ROSH_LINK=packet. pcap stays the default until the
-// AF_PACKET link has passed the whole suite under load: one clean-clone
-// CI run lost a client's closing frames (Terminate, PADT) from the
-// capture of the seed scenario with it.
+// Open opens the named interface with the process's kind of Link: the
+// batched AF_PACKET link (OpenPacket), or a pcap one (OpenPcap) when the
+// environment says ROSH_LINK=pcap. AF_PACKET is the default because it
+// carries a tunnel at more than half a plain veth's rate (3 Gbit/s here,
+// against 0.9 with pcap, which copies each frame and sends one per call).
 func Open(name string) (Link, error) {
-	if os.Getenv("ROSH_LINK") == "packet" {
-		return OpenPacket(name)
+	if os.Getenv("ROSH_LINK") == "pcap" {
+		return OpenPcap(name)
 	}
-	return OpenPcap(name)
+	return OpenPacket(name)
 }
 
 // Acquire acquires the Port of ifname from Default.

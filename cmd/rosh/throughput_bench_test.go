@@ -46,7 +46,7 @@ func BenchmarkTunnelThroughput(b *testing.B) {
 		}
 	}
 	// Each kind of link (link.Open, ROSH_LINK), the default first.
-	for _, kind := range []string{"pcap", "packet"} {
+	for _, kind := range []string{"packet", "pcap"} {
 		b.Run("link="+kind, func(b *testing.B) {
 			b.Setenv("ROSH_LINK", kind)
 			tunnelThroughput(b)
