@@ -153,7 +153,7 @@ type Interface struct {
 	onFirst      func()
 	sendBatchEnd func()
 
-	nl   *netlink.Handle
+	nl   *routeHandle // shared by the namespace's devices
 	link netlink.Link
 	file *os.File
 	done chan struct{}
@@ -216,9 +216,9 @@ func Open(cfg Config) (*Interface, error) {
 		return nil, err
 	}
 	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
+	h, err := acquireRouteHandle(ns)
 	if err != nil {
-		return nil, fmt.Errorf("dataplane: netlink: %w", err)
+		return nil, err
 	}
 	flags := netlink.TUNTAP_NO_PI | netlink.TUNTAP_TUN_EXCL
 	if cfg.Offload {
@@ -234,17 +234,17 @@ func Open(cfg Config) (*Interface, error) {
 	// IFF_TUN_EXCL makes the kernel refuse a name in use (EBUSY), but
 	// netlink reports that as text; asking first gives a proper error.
 	if l, err := h.LinkByName(kname); err == nil {
-		h.Close()
+		releaseRouteHandle(h)
 		return nil, fmt.Errorf("%w: %s (a %s device)", ErrNameInUse, kname, l.Type())
 	}
 	// The device is made in the namespace of the thread that opens
 	// /dev/net/tun, whatever netlink socket is used.
 	if err := inNamespace(ns, func() error { return h.LinkAdd(tun) }); err != nil {
-		h.Close()
+		releaseRouteHandle(h)
 		return nil, fmt.Errorf("dataplane: creating TUN %s: %w", kname, err)
 	}
 	if len(tun.Fds) != 1 {
-		h.Close()
+		releaseRouteHandle(h)
 		for _, f := range tun.Fds {
 			f.Close()
 		}
@@ -261,7 +261,7 @@ func Open(cfg Config) (*Interface, error) {
 	fail := func(err error) (*Interface, error) {
 		i.file.Close()
 		i.removeDevice()
-		h.Close()
+		releaseRouteHandle(h)
 		return nil, err
 	}
 	if cfg.Offload {
@@ -584,7 +584,7 @@ func (i *Interface) Close() error {
 	if err := i.removeDevice(); err != nil {
 		errs = append(errs, err)
 	}
-	i.nl.Close()
+	releaseRouteHandle(i.nl)
 	return errors.Join(errs...)
 }
 

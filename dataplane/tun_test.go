@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -289,10 +290,13 @@ func TestDeviceDeletedUnderneath(t *testing.T) {
 }
 
 // Close unblocks an idle reader and leaves neither goroutines nor
-// devices behind, for many interfaces at once.
+// devices nor file descriptors behind, for many interfaces at once; while
+// open, each costs one descriptor, its device's (the namespace's devices
+// share one netlink socket), so 10,000 sessions fit a 20,000 limit.
 func TestCloseMany(t *testing.T) {
 	checkGoroutines(t)
 	ns := newNS(t)
+	before := openFDs(t)
 	var ifcs []*Interface
 	for n := range 20 {
 		local, peer := Placeholder(n)
@@ -305,6 +309,10 @@ func TestCloseMany(t *testing.T) {
 	if out := run(t, "ip", "-n", ns, "-br", "link"); strings.Count(out, "pppoe-su-") != 20 {
 		t.Errorf("want 20 devices:\n%s", out)
 	}
+	// One netlink socket for the namespace, one device file each.
+	if n := openFDs(t) - before; n != 20+1 {
+		t.Errorf("20 open interfaces hold %d file descriptors, want 21", n)
+	}
 	for _, ifc := range ifcs {
 		if err := ifc.Close(); err != nil {
 			t.Error(err)
@@ -313,6 +321,19 @@ func TestCloseMany(t *testing.T) {
 	if out := run(t, "ip", "-n", ns, "-br", "link"); strings.Contains(out, "pppoe") {
 		t.Errorf("devices left:\n%s", out)
 	}
+	if n := openFDs(t) - before; n != 0 {
+		t.Errorf("%d file descriptors left open", n)
+	}
+}
+
+// openFDs counts the process's open file descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }
 
 // With Offload the device has a virtio_net_hdr and offers the kernel TSO
