@@ -226,6 +226,14 @@ func runScale(t *testing.T, bin string, v variant, n int, idle bool) result {
 		res.keepCPU = float64(cpuTicks(t, pid)-c0) / clockTicks / res.keepWindow.Seconds()
 		res.keepLost = e.Stats().Lost - lost0
 		res.idle = true
+		if res.keepLost > 0 {
+			t.Logf("%d sessions lost while idle; all losses so far: %v", res.keepLost, e.Report().Losses)
+			mark := ac.Out.Len()
+			ac.Send("/log print")
+			out := ac.WaitFor(mark, "] > ", 30*time.Second)
+			lines := strings.Split(out, "\n")
+			t.Logf("the AC's log ends:\n%s", strings.Join(lines[max(0, len(lines)-25):], "\n"))
+		}
 	}
 
 	// Teardown: the AC quits; it ends every session (LCP Terminate, then
