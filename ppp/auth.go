@@ -246,6 +246,23 @@ type Authenticator interface {
 	Authenticate(r *AuthRequest) AuthResult
 }
 
+// AsyncAuthenticator is an Authenticator that may need the network to
+// decide (a RADIUS server): the session must not stop serving its link —
+// LCP echoes, a Terminate-Request, a PADT — while it waits.
+//
+// StartAuthenticate either decides at once (done true, res the verdict:
+// a local secret) or returns done false and later calls verdict exactly
+// once, from any goroutine. While a verdict is pending the authenticator
+// sends nothing: a retransmitted PAP Authenticate-Request or CHAP Response
+// is dropped (RFC 1334 §2.2.1 and RFC 1994 §4.1 let the peer retransmit;
+// the answer comes when the verdict does) and the Challenge is not
+// repeated. An AsyncAuthenticator must call verdict within bounded time
+// (its servers' timeouts); the session keeps the exchange open until then.
+type AsyncAuthenticator interface {
+	Authenticator
+	StartAuthenticate(r *AuthRequest, verdict func(AuthResult)) (res AuthResult, done bool)
+}
+
 // AuthenticatorFunc adapts a function to Authenticator.
 type AuthenticatorFunc func(r *AuthRequest) AuthResult
 

@@ -96,6 +96,10 @@ type authPeer struct {
 	// RFC 1994 §4.2).
 	replied bool
 	reply   []byte
+	// pending is the request an AsyncAuthenticator is deciding, and
+	// answer what sends its verdict.
+	pending *AuthRequest
+	answer  func(AuthResult)
 }
 
 func (a *authPeer) begin(m Method) {
@@ -124,7 +128,7 @@ func (a *authPeer) sendChallenge() {
 }
 
 func (a *authPeer) timeout() {
-	if !a.active || a.done {
+	if !a.active || a.done || a.pending != nil {
 		return
 	}
 	if a.method == PAP {
@@ -156,13 +160,21 @@ func (a *authPeer) pap(p Packet) {
 		a.s.malformed.Add(1)
 		return
 	}
+	if a.pending != nil {
+		a.s.discard(ProtoPAP, "verdict pending")
+		return
+	}
 	if a.replied {
 		a.resend(ProtoPAP, req.ID)
 		return
 	}
-	r := AuthRequest{Method: PAP, User: string(req.PeerID), Password: string(req.Password)}
-	res := a.s.cfg.Authenticator.Authenticate(&r)
-	reply := PAPPacket{Code: PAPAuthNak, ID: req.ID, Message: []byte(res.Message)}
+	r := &AuthRequest{Method: PAP, User: string(req.PeerID), Password: string(req.Password)}
+	a.judge(r, func(res AuthResult) { a.papVerdict(req.ID, r, res) })
+}
+
+// papVerdict answers the Authenticate-Request id with res.
+func (a *authPeer) papVerdict(id uint8, r *AuthRequest, res AuthResult) {
+	reply := PAPPacket{Code: PAPAuthNak, ID: id, Message: []byte(res.Message)}
 	switch {
 	case res.OK && res.Message == "":
 		reply.Code, reply.Message = PAPAuthAck, []byte(msgGranted)
@@ -188,6 +200,10 @@ func (a *authPeer) chap(p Packet) {
 		a.s.discard(ProtoCHAP, "response to another challenge")
 		return
 	}
+	if a.pending != nil {
+		a.s.discard(ProtoCHAP, "verdict pending")
+		return
+	}
 	if a.replied {
 		a.resend(ProtoCHAP, resp.ID)
 		return
@@ -201,15 +217,52 @@ func (a *authPeer) chap(p Packet) {
 		a.s.log.Debug("CHAP response of the wrong size", "topic", "chap", "method", a.method.String(), "size", len(resp.Value))
 		return
 	}
-	r := AuthRequest{
+	r := &AuthRequest{
 		Method:    a.method,
 		User:      string(resp.Name),
 		ID:        resp.ID,
-		Challenge: a.challenge[:a.method.challengeLen()],
-		Response:  resp.Value,
+		Challenge: append([]byte(nil), a.challenge[:a.method.challengeLen()]...),
+		Response:  append([]byte(nil), resp.Value...),
 	}
-	res := a.s.cfg.Authenticator.Authenticate(&r)
-	reply := CHAPPacket{Code: CHAPSuccess, ID: resp.ID}
+	a.judge(r, func(res AuthResult) { a.chapVerdict(r, res) })
+}
+
+// judge asks the Authenticator about r and has answer send the verdict,
+// now or, from an AsyncAuthenticator, when it comes (decided).
+func (a *authPeer) judge(r *AuthRequest, answer func(AuthResult)) {
+	async, ok := a.s.cfg.Authenticator.(AsyncAuthenticator)
+	if !ok {
+		answer(a.s.cfg.Authenticator.Authenticate(r))
+		return
+	}
+	s := a.s
+	res, done := async.StartAuthenticate(r, func(res AuthResult) {
+		s.post(command{kind: cmdVerdict, req: r, res: res})
+	})
+	if done {
+		answer(res)
+		return
+	}
+	a.pending, a.answer = r, answer
+	// The Challenge is not repeated while the verdict is out (the peer
+	// answered it); the AsyncAuthenticator bounds the wait.
+	a.s.stopTimer(timerAuthPeer)
+}
+
+// decided delivers an AsyncAuthenticator's verdict on r, unless the
+// exchange it belongs to is over (the link went down, a new challenge).
+func (a *authPeer) decided(r *AuthRequest, res AuthResult) {
+	if !a.active || a.pending != r {
+		return
+	}
+	answer := a.answer
+	a.pending, a.answer = nil, nil
+	answer(res)
+}
+
+// chapVerdict answers the CHAP Response r with res.
+func (a *authPeer) chapVerdict(r *AuthRequest, res AuthResult) {
+	reply := CHAPPacket{Code: CHAPSuccess, ID: r.ID}
 	switch {
 	case res.OK && a.method == MSCHAPv2:
 		if res.AuthenticatorResponse == "" {

@@ -290,11 +290,15 @@ type cmdKind uint8
 const (
 	cmdClose cmdKind = iota
 	cmdLowerDown
+	cmdVerdict // an AsyncAuthenticator decided
 )
 
 type command struct {
 	kind   cmdKind
 	reason string
+	// cmdVerdict: the request it answers and the answer.
+	req *AuthRequest
+	res AuthResult
 }
 
 type timerID uint8
@@ -519,6 +523,15 @@ func (s *Session) LowerDown(reason string) {
 	s.command(command{kind: cmdLowerDown, reason: reason})
 }
 
+// post queues a command that must not be lost (a verdict), waiting for
+// room unless the session ends first.
+func (s *Session) post(c command) {
+	select {
+	case s.cmd <- c:
+	case <-s.done:
+	}
+}
+
 func (s *Session) command(c command) {
 	select {
 	case s.cmd <- c:
@@ -635,6 +648,8 @@ func (s *Session) onCommand(c command) {
 			s.setReason(fmt.Errorf("%w: %s", ErrLowerDown, c.reason))
 		}
 		s.lowerDown()
+	case cmdVerdict:
+		s.authPeer.decided(c.req, c.res)
 	}
 }
 
