@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"rosh/aaa"
 	"rosh/pool"
 	"rosh/router"
 )
@@ -89,6 +90,35 @@ func (t *Tree) Desired(c *router.Config) *router.Desired {
 			DefaultProfile:    svm.Value(it, "default-profile"),
 		})
 	}
+	rm := t.Menu("/radius")
+	for _, it := range c.Table(rm.Path).Items() {
+		if rm.Value(it, "disabled") == "yes" || !contains(splitList(rm.Value(it, "service")), "ppp") {
+			continue
+		}
+		srv := aaa.Server{
+			Secret: rm.Value(it, "secret"), AuthPort: number(rm.Value(it, "authentication-port")),
+			AcctPort: number(rm.Value(it, "accounting-port")),
+		}
+		srv.Address, _ = netip.ParseAddr(rm.Value(it, "address"))
+		if src, err := netip.ParseAddr(rm.Value(it, "src-address")); err == nil && !src.IsUnspecified() {
+			srv.Src = src
+		}
+		srv.Timeout, _ = ParseDuration(rm.Value(it, "timeout"))
+		if srv.Address.IsValid() {
+			d.Radius = append(d.Radius, srv)
+		}
+	}
+	d.AAA.Accounting, d.Incoming.Port = true, 3799
+	for _, it := range c.Table("/ppp/aaa").Items() {
+		am := t.Menu("/ppp/aaa")
+		d.AAA.UseRadius = am.Value(it, "use-radius") == "yes"
+		d.AAA.Accounting = am.Value(it, "accounting") == "yes"
+		d.AAA.InterimUpdate, _ = ParseDuration(am.Value(it, "interim-update"))
+	}
+	for _, it := range c.Table("/radius/incoming").Items() {
+		im := t.Menu("/radius/incoming")
+		d.Incoming = router.IncomingSpec{Accept: im.Value(it, "accept") == "yes", Port: number(im.Value(it, "port"))}
+	}
 	bm := t.Menu("/interface/pppoe-server")
 	for _, it := range c.Table(bm.Path).Items() {
 		if bm.Value(it, "disabled") == "yes" || bm.Value(it, "user") == "" {
@@ -126,6 +156,15 @@ func profileSpec(m *Menu, it, def *router.Item) router.ProfileSpec {
 		p.IdleTimeout = d
 	}
 	return p
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 func splitList(s string) []string {

@@ -47,6 +47,7 @@ type Runtime struct {
 	acs      map[string]*acRun // by interface name
 	sessions map[*serverSession]struct{}
 	closed   bool
+	radius   radiusRun
 }
 
 // RuntimeOptions tunes a runtime; zero values are the defaults.
@@ -80,6 +81,7 @@ func NewRuntime(eng *Engine, build func(*Config) *Desired, opt RuntimeOptions) *
 		clients: map[uint32]*clientRun{}, acs: map[string]*acRun{}, sessions: map[*serverSession]struct{}{},
 		desired: &Desired{}, namespace: opt.Namespace, noTUN: opt.NoServerTUN, ifnames: map[string]bool{},
 	}
+	r.initRadius()
 	eng.SetLive(r)
 	eng.OnChange(r.Changed)
 	go r.loop(opt.Retry)
@@ -139,6 +141,7 @@ func (r *Runtime) reconcile() (retry bool) {
 	r.pools.Configure(d.Pools)
 	r.reconcileClients(d)
 	r.reconcileServers(d)
+	r.reconcileRadius(d)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range d.Servers {
@@ -209,6 +212,7 @@ func (r *Runtime) Close() {
 		go func() { defer wg.Done(); a.close("shutdown") }()
 	}
 	wg.Wait()
+	r.closeRadius()
 }
 
 // ClientStatus implements Live.

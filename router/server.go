@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"layeh.com/radius/rfc2866"
+
+	"rosh/aaa"
 	"rosh/link"
 	"rosh/ppp"
 	"rosh/pppoe"
@@ -158,7 +161,7 @@ func (a *acRun) onSession(ps *pppoe.Session) {
 		ps.Close()
 		return
 	}
-	s := &serverSession{r: a.r, ac: a, spec: spec, ps: ps, mac: strings.ToUpper(info.Peer.String()), done: make(chan struct{})}
+	s := &serverSession{r: a.r, ac: a, spec: spec, ps: ps, mac: strings.ToUpper(info.Peer.String()), done: make(chan struct{}), acctID: a.r.newAcctSessionID()}
 	a.mu.Lock()
 	a.sessions[s] = struct{}{}
 	a.mu.Unlock()
@@ -186,6 +189,21 @@ type serverSession struct {
 	closing bool
 	profile ProfileSpec
 	tun     tunnel
+
+	// acctID is the Acct-Session-Id (RFC 2866 §5.5).
+	acctID string
+	// rad is the Access-Accept that admitted the session (nil: a local
+	// secret); rateLimit overrides the profile's (Mikrotik-Rate-Limit).
+	rad       *aaa.Reply
+	rateLimit string
+	// since is when IPCP came up; acctOn that a Start was sent; cause
+	// why rosh ended the session (0: the session's own reason decides).
+	since  time.Time
+	acctOn bool
+	cause  rfc2866.AcctTerminateCause
+	timers sessionTimers
+	// ended: the session is over; a late RADIUS verdict is ignored.
+	ended bool
 }
 
 func (s *serverSession) run() {
@@ -198,6 +216,7 @@ func (s *serverSession) run() {
 		s.ppp = p
 		s.mu.Unlock()
 	})
+	s.sessionEnded(err, s.tun.stats())
 	s.tun.close()
 	s.r.mu.Lock()
 	delete(s.r.sessions, s)
@@ -229,7 +248,7 @@ func (s *serverSession) newPPP() (*ppp.Session, error) {
 	require, _ := ppp.ParseMethodSet(strings.Join(s.spec.Authentication, ","))
 	return ppp.NewOnLink(ppp.Config{
 		Role: ppp.RoleServer, Name: d.Identity, Require: require,
-		Authenticator: ppp.AuthenticatorFunc(s.authenticate),
+		Authenticator: s,
 		Addresses:     s.addresses,
 		MRU:           mru, MTU: mtu, Keepalive: s.spec.Keepalive,
 		OnEvent:  s.onEvent,
@@ -290,37 +309,6 @@ func (s *serverSession) profileFor(d *Desired, sec SecretSpec) ProfileSpec {
 	return d.Profiles["default"]
 }
 
-func (s *serverSession) authenticate(req *ppp.AuthRequest) ppp.AuthResult {
-	d := s.r.desiredNow()
-	sec, why := secretFor(d, req.User, s.mac)
-	var res ppp.AuthResult
-	if why != "" {
-		res = ppp.AuthResult{Reason: why, Message: "authentication failed"}
-	} else {
-		res = ppp.VerifyPassword(req, sec.Password)
-	}
-	if res.OK && !s.r.claimUser(req.User, s, s.profileFor(d, sec).OnlyOne) {
-		res = ppp.AuthResult{Reason: "only one session per user allowed (profile " + s.profileFor(d, sec).Name + ")", Message: "already logged in"}
-	}
-	if !res.OK {
-		s.r.log.Add("ppp,info", "<pppoe-%s>: login failed: user %s from %s, %v: %s", req.User, req.User, s.mac, req.Method, res.Reason)
-		return res
-	}
-	name := "<pppoe-" + req.User + ">"
-	if b, ok := d.Bindings[req.User]; ok && (b.Service == "" || b.Service == s.spec.ServiceName) {
-		name = b.Name
-	}
-	name = s.r.claimName(name)
-	s.mu.Lock()
-	if s.ifname != "" { // a second authentication (CHAP re-challenge)
-		s.r.releaseName(s.ifname)
-	}
-	s.user = req.User
-	s.ifname = name
-	s.mu.Unlock()
-	return res
-}
-
 // claimUser records that s is user's session. With onlyOne it refuses
 // (false) when another session of user exists; check and record happen
 // under one lock, so two simultaneous logins cannot both pass.
@@ -347,29 +335,55 @@ func (r *Runtime) claimUser(user string, s *serverSession, onlyOne bool) bool {
 }
 
 // addresses gives IPCP its addresses: the secret's, else the profile's
-// (an IP or a pool); RouterOS's order.
+// (an IP or a pool); RouterOS's order. A RADIUS user's come from the
+// Access-Accept: Framed-IP-Address, else the local pool Framed-Pool names,
+// else the profile Mikrotik-Group names.
 func (s *serverSession) addresses(peer string) (ppp.IPConfig, error) {
 	d := s.r.desiredNow()
-	sec, _ := secretFor(d, peer, s.mac)
-	prof := s.profileFor(d, sec)
+	s.mu.Lock()
+	rad := s.rad
+	s.mu.Unlock()
+	var prof ProfileSpec
+	var remote, local netip.Addr
+	var dns []netip.Addr
+	if rad != nil {
+		prof = s.radiusProfile(d, rad)
+		// RFC 2865 §5.8: 255.255.255.254 asks the NAS to choose, and
+		// 255.255.255.255 lets the user choose, which a PPPoE AC does
+		// from its pool all the same.
+		if rad.FramedIP.IsValid() && rad.FramedIP != netip.AddrFrom4([4]byte{255, 255, 255, 254}) && rad.FramedIP != netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+			remote = rad.FramedIP
+		}
+		if rad.FramedPool != "" {
+			prof.RemoteAddress = rad.FramedPool
+		}
+		dns = rad.DNS
+	} else {
+		sec, _ := secretFor(d, peer, s.mac)
+		prof = s.profileFor(d, sec)
+		remote, local = sec.RemoteAddress, sec.LocalAddress
+	}
+	if len(dns) == 0 {
+		dns = prof.DNS
+	}
 	var cfg ppp.IPConfig
 	var err error
-	cfg.Peer, s.pool, err = s.pick(sec.RemoteAddress, prof.RemoteAddress, peer)
+	cfg.Peer, s.pool, err = s.pick(remote, prof.RemoteAddress, peer)
 	if err != nil {
 		s.r.log.Add("ppp,error", "<pppoe-%s>: no remote address: %v", peer, err)
 		return cfg, err
 	}
-	cfg.Local, s.lpool, err = s.pick(sec.LocalAddress, prof.LocalAddress, peer)
+	cfg.Local, s.lpool, err = s.pick(local, prof.LocalAddress, peer)
 	if err != nil {
 		s.r.log.Add("ppp,error", "<pppoe-%s>: no local address: %v", peer, err)
 		s.release()
 		return cfg, err
 	}
-	if len(prof.DNS) > 0 {
-		cfg.PrimaryDNS = prof.DNS[0]
+	if len(dns) > 0 {
+		cfg.PrimaryDNS = dns[0]
 	}
-	if len(prof.DNS) > 1 {
-		cfg.SecondaryDNS = prof.DNS[1]
+	if len(dns) > 1 {
+		cfg.SecondaryDNS = dns[1]
 	}
 	s.mu.Lock()
 	s.addr, s.local, s.profile = cfg.Peer, cfg.Local, prof
@@ -427,6 +441,7 @@ func (s *serverSession) onEvent(e ppp.Event) {
 		s.mu.Lock()
 		s.up = true
 		s.mu.Unlock()
+		s.sessionUp()
 		s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, e.Status.PeerAddr, e.Status.Method)
 	case ppp.EventDown, ppp.EventDead:
 		s.tun.down(s.ps)
@@ -452,7 +467,7 @@ func (s *serverSession) active() (ActiveSession, bool) {
 	p, up := s.ppp, s.up
 	a := ActiveSession{
 		Name: s.user, Interface: s.ifname, Service: "pppoe", PPPoEName: s.spec.ServiceName,
-		CallerID: s.mac, Address: s.addr.String(), SessionID: s.ps.ID(),
+		CallerID: s.mac, Address: s.addr.String(), SessionID: s.ps.ID(), Radius: s.rad != nil,
 	}
 	s.mu.Unlock()
 	if !up || p == nil {

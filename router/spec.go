@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"rosh/aaa"
 	"rosh/pool"
 )
 
@@ -21,6 +22,24 @@ type Desired struct {
 	// Bindings maps a user name to the static /interface pppoe-server
 	// entry that names its session.
 	Bindings map[string]BindingSpec
+	// Radius are the enabled /radius entries for ppp, in table order.
+	Radius []aaa.Server
+	// AAA is /ppp aaa; Incoming is /radius incoming.
+	AAA      AAASpec
+	Incoming IncomingSpec
+}
+
+// AAASpec is /ppp aaa.
+type AAASpec struct {
+	UseRadius     bool
+	Accounting    bool
+	InterimUpdate time.Duration // 0: none unless RADIUS gives one
+}
+
+// IncomingSpec is /radius incoming.
+type IncomingSpec struct {
+	Accept bool
+	Port   int
 }
 
 // ClientSpec is one enabled /interface pppoe-client entry.
