@@ -13,8 +13,9 @@ FUZZTIME ?= 30s
 # Debian packages the tests use: libpcap for the pcap link, tshark to check
 # that what rosh emits decodes cleanly, tcpdump for captures, iperf3 and
 # ping for traffic through tunnels, iproute2 for namespaces and veths,
-# ethtool to turn veth offloads off for the throughput benchmark.
-PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2 ethtool
+# ethtool to turn veth offloads off for the throughput benchmark,
+# freeradius and freeradius-utils (radclient) for the RADIUS tests.
+PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2 ethtool freeradius freeradius-utils
 
 .PHONY: all build run test deps vet fmt-check bench fuzz clean
 
