@@ -70,7 +70,8 @@ type Session struct {
 	authSelf   authSelf
 	timers     [numTimers]timerSlot
 	lastRx     time.Time
-	echoOut    bool // an LCP Echo-Request went out and nothing came back since
+	echoOut    bool      // an LCP Echo-Request went out and nothing came back since
+	echoSince  time.Time // when the first of those unanswered echoes went out
 	peerName   string
 	method     Method
 	ipAssigned bool
@@ -849,13 +850,20 @@ func (s *Session) keepalive() {
 	idle := now.Sub(s.lastRx)
 	var next time.Duration
 	switch {
-	case idle >= 2*k:
+	case idle >= 2*k && s.echoOut && now.Sub(s.echoSince) >= k:
 		s.abort(fmt.Errorf("%w: nothing received for %v, LCP echo unanswered", ErrKeepalive, idle))
 		return
 	case idle >= k:
+		// Silence alone never ends the link: the peer is asked first
+		// and given a keepalive time to answer. A session whose
+		// goroutine was held (its TUN made while the kernel was busy
+		// with thousands of others, a host suspended) wakes to a long
+		// silence it did not ask about.
+		if !s.echoOut {
+			s.echoOut, s.echoSince = true, now
+		}
 		s.lcp.sendEcho()
-		s.echoOut = true
-		next = min(k/2, 2*k-idle)
+		next = min(k/2, s.echoSince.Add(k).Sub(now))
 	default:
 		next = k - idle
 	}

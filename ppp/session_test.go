@@ -330,6 +330,45 @@ func TestKeepalive(t *testing.T) {
 	})
 }
 
+// A session that could not run for longer than twice the keepalive time
+// (its goroutine held, the host suspended) asks the peer before judging
+// the silence: a live peer keeps the link, a gone one ends it a
+// keepalive time after the first question.
+func TestKeepaliveAfterStall(t *testing.T) {
+	t.Run("peer alive", func(t *testing.T) {
+		cc := clientConfig(0)
+		cc.Keepalive = 0
+		n := newNet(t, cc, serverConfig(ppp.AllMethods))
+		n.up()
+		n.clk.Advance(25 * time.Second) // one jump: no timer ran in between
+		n.settle()
+		n.advance(time.Second, 100*time.Millisecond)
+		if dead(n.server) {
+			t.Fatalf("the server ended a live link after a stall: %v", n.server.Status().Err)
+		}
+	})
+	t.Run("peer gone", func(t *testing.T) {
+		n := newNet(t, clientConfig(0), serverConfig(ppp.AllMethods))
+		n.up()
+		n.cut = [2]bool{true, true}
+		n.clk.Advance(25 * time.Second)
+		n.settle()
+		if dead(n.server) {
+			t.Fatalf("the server ended the link without asking the peer: %v", n.server.Status().Err)
+		}
+		start := n.clk.Now()
+		for i := 0; i < 200 && !dead(n.server); i++ {
+			n.advance(100*time.Millisecond, 100*time.Millisecond)
+		}
+		if !dead(n.server) || !errors.Is(n.server.Status().Err, ppp.ErrKeepalive) {
+			t.Fatalf("server not dead of keepalive: %v", n.server.Status().Err)
+		}
+		if took := n.clk.Now().Sub(start); took < 9900*time.Millisecond || took > 10100*time.Millisecond {
+			t.Errorf("ended %v after the stall, want a keepalive time (10 s)", took)
+		}
+	})
+}
+
 // Keepalive checks of all sessions fall on a common 100 ms grid, late
 // rather than early: with the link up at an odd time, the first
 // Echo-Request of a silent peer leaves at the first grid point at least
