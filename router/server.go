@@ -189,6 +189,14 @@ type serverSession struct {
 	closing bool
 	profile ProfileSpec
 	tun     tunnel
+	// upGen counts IPCP's ups and downs: a TUN made for an up that a
+	// down has since overtaken is not attached.
+	upGen uint64
+	// tunMu orders attaching the TUN (off the session's goroutine)
+	// with taking the fast path down; attaching counts attaches under
+	// way, which the session's end waits for.
+	tunMu     sync.Mutex
+	attaching sync.WaitGroup
 
 	// acctID is the Acct-Session-Id (RFC 2866 §5.5).
 	acctID string
@@ -216,6 +224,7 @@ func (s *serverSession) run() {
 		s.ppp = p
 		s.mu.Unlock()
 	})
+	s.attaching.Wait() // no TUN made after it is closed
 	s.sessionEnded(err, s.tun.stats())
 	s.tun.close()
 	s.r.mu.Lock()
@@ -428,27 +437,61 @@ func (s *serverSession) onEvent(e ppp.Event) {
 	switch e.Kind {
 	case ppp.EventUp:
 		s.mu.Lock()
-		name, user, clamp := s.ifname, s.user, s.profile.ChangeTCPMSS
-		p := s.ppp
+		s.upGen++
+		gen := s.upGen
 		s.mu.Unlock()
-		if err := s.attach(name, e.Status, clamp); err != nil {
-			s.r.log.Add("pppoe,error", "%s: interface: %v", name, err)
-			if p != nil {
-				p.Close("no interface")
-			}
+		if s.r.noTUN {
+			s.connected(gen, e.Status)
 			return
 		}
-		s.mu.Lock()
-		s.up = true
-		s.mu.Unlock()
-		s.sessionUp()
-		s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, e.Status.PeerAddr, e.Status.Method)
+		// The TUN is made off the session's goroutine: when thousands
+		// of subscribers come back at once the kernel makes their
+		// devices one at a time (RTNL), and a session waiting its turn
+		// must still answer its peer's LCP Echo-Requests.
+		s.attaching.Add(1)
+		go func() {
+			defer s.attaching.Done()
+			s.tunMu.Lock()
+			defer s.tunMu.Unlock()
+			s.mu.Lock()
+			name, clamp, p, stale := s.ifname, s.profile.ChangeTCPMSS, s.ppp, gen != s.upGen
+			s.mu.Unlock()
+			if stale { // IPCP went down again, or the session ended
+				return
+			}
+			if err := s.attach(name, e.Status, clamp); err != nil {
+				s.r.log.Add("pppoe,error", "%s: interface: %v", name, err)
+				if p != nil {
+					p.Close("no interface")
+				}
+				return
+			}
+			s.connected(gen, e.Status)
+		}()
 	case ppp.EventDown, ppp.EventDead:
-		s.tun.down(s.ps)
 		s.mu.Lock()
+		s.upGen++ // a TUN still being made is not attached
 		s.up = false
 		s.mu.Unlock()
+		s.tunMu.Lock()
+		s.tun.down(s.ps)
+		s.tunMu.Unlock()
 	}
+}
+
+// connected marks the session up, unless IPCP went down while its TUN was
+// being made (gen is the EventUp's).
+func (s *serverSession) connected(gen uint64, st ppp.Status) {
+	s.mu.Lock()
+	if gen != s.upGen {
+		s.mu.Unlock()
+		return
+	}
+	s.up = true
+	name, user := s.ifname, s.user
+	s.mu.Unlock()
+	s.sessionUp()
+	s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, st.PeerAddr, st.Method)
 }
 
 // attach gives the session its TUN, unless the runtime runs the control
