@@ -10,11 +10,14 @@ import (
 // The Link Control Protocol (RFC 1661 §5–6) on top of the automaton.
 //
 // Options this end requests: Maximum-Receive-Unit, Authentication-Protocol
-// (the server role, strongest allowed method first) and Magic-Number.
-// Options the peer may request and get: the same three. Everything else is
-// Configure-Rejected byte for byte — ACCM, PFC and ACFC because RFC 2516 §7
-// forbids them on PPPoE, MRRU, Short-Sequence and Endpoint-Discriminator
-// until multilink is done, and whatever this stack does not know.
+// (the server role, strongest allowed method first) and Magic-Number; with
+// Config.MRRU set, the multilink options of RFC 1990 §5.1 too: MRRU,
+// Short-Sequence-Number-Header-Format (Config.ShortSeq) and
+// Endpoint-Discriminator (Config.Endpoint). Options the peer may request
+// and get: the same, the multilink ones only with Config.MRRU set, so that
+// an end without MP rejects them and the link runs plain PPP. Everything
+// else is Configure-Rejected byte for byte — ACCM, PFC and ACFC because
+// RFC 2516 §7 forbids them on PPPoE, and whatever this stack does not know.
 
 // minMRU is the smallest MRU the peer may announce; a smaller one is Nak'd
 // with this value.
@@ -35,6 +38,41 @@ type lcpOpts struct {
 	magic    uint32
 	hasMagic bool
 	auth     Method // MethodNone: no Authentication-Protocol option
+
+	// RFC 1990 §5.1: the MRRU, whether the sender of the options wants
+	// short sequence numbers, and whether it sent an
+	// Endpoint-Discriminator.
+	mrru     uint16
+	hasMRRU  bool
+	shortSeq bool
+	hasED    bool
+}
+
+// minMRRU is the smallest MRRU taken: RFC 1990 §5.1.1 gives no floor, but
+// a reconstructed unit smaller than the smallest MRU (RFC 1661 §6.1's 128
+// octets here) would make MP pointless.
+const minMRRU = minMRU
+
+// validEndpoint checks an Endpoint-Discriminator's class and address
+// length (RFC 1990 §5.1.3).
+func validEndpoint(d []byte) bool {
+	if len(d) < 1 {
+		return false
+	}
+	n := len(d) - 1
+	switch d[0] {
+	case 0: // Null Class
+		return n == 0
+	case 1, 4: // Locally Assigned Address, PPP Magic-Number Block
+		return n <= 20
+	case 2: // Internet Protocol address
+		return n == 4
+	case 3: // IEEE 802.1 Globally Assigned MAC Address
+		return n == 6
+	case 5: // Public Switched Network Directory Number
+		return n <= 15
+	}
+	return false
 }
 
 type lcp struct {
@@ -72,6 +110,11 @@ func (l *lcp) reset() {
 	if l.s.demandsAuth() {
 		l.want.auth = l.s.cfg.Require.Strongest()
 	}
+	if m := l.s.cfg.MRRU; m > 0 {
+		l.want.mrru, l.want.hasMRRU = uint16(m), true
+		l.want.shortSeq = l.s.cfg.ShortSeq
+		l.want.hasED = len(l.s.cfg.Endpoint) > 0
+	}
 }
 
 func (l *lcp) appendRequest(b []byte) []byte {
@@ -83,6 +126,15 @@ func (l *lcp) appendRequest(b []byte) []byte {
 	}
 	if l.want.hasMagic {
 		b = appendOption32(b, LCPOptMagic, l.want.magic)
+	}
+	if l.want.hasMRRU {
+		b = appendOption16(b, LCPOptMRRU, l.want.mrru)
+		if l.want.shortSeq {
+			b = appendOption(b, LCPOptShortSeq)
+		}
+		if l.want.hasED {
+			b = appendOption(b, LCPOptEndpoint, l.s.cfg.Endpoint...)
+		}
 	}
 	return b
 }
@@ -151,6 +203,22 @@ func (l *lcp) checkRequest(req, out []byte, rejectNaks bool) (Code, []byte) {
 				continue
 			}
 			his.magic, his.hasMagic = v, true
+		case (t == LCPOptMRRU || t == LCPOptShortSeq || t == LCPOptEndpoint) && l.s.cfg.MRRU == 0:
+			// No MP here: the peer learns it and runs plain PPP
+			// (RFC 1990 §5.1.1).
+			rej = append(rej, raw...)
+		case t == LCPOptMRRU && len(d) == 2:
+			v := binary.BigEndian.Uint16(d)
+			if v < minMRRU {
+				nakWith(func(b []byte) []byte { return appendOption16(b, LCPOptMRRU, minMRRU) })
+				continue
+			}
+			his.mrru, his.hasMRRU = v, true
+		case t == LCPOptShortSeq && len(d) == 0:
+			// RFC 1990 §5.1.2: the peer will receive short numbers.
+			his.shortSeq = true
+		case t == LCPOptEndpoint && validEndpoint(d):
+			his.hasED = true
 		default:
 			rej = append(rej, raw...)
 		}
@@ -209,6 +277,12 @@ func (l *lcp) gotNak(opts []byte) error {
 				}
 			}
 			l.want.magic = l.s.newMagic()
+		case t == LCPOptMRRU && len(d) == 2 && l.want.hasMRRU:
+			// A smaller MRRU we can live with; a larger one is more
+			// than we reassemble.
+			if v := binary.BigEndian.Uint16(d); v >= minMRRU && v <= uint16(l.s.cfg.MRRU) {
+				l.want.mrru = v
+			}
 		}
 	}
 	return nil
@@ -228,6 +302,14 @@ func (l *lcp) gotReject(opts []byte) error {
 			return fmt.Errorf("%w: peer refused to authenticate (rejected %s)", ErrNoCommonAuth, l.want.auth)
 		case LCPOptMagic:
 			l.want.hasMagic, l.want.magic = false, 0
+		case LCPOptMRRU:
+			// RFC 1990 §5.1.1: the peer does not do MP; nor do we,
+			// and the other multilink options go with it.
+			l.want.hasMRRU, l.want.shortSeq, l.want.hasED = false, false, false
+		case LCPOptShortSeq:
+			l.want.shortSeq = false
+		case LCPOptEndpoint:
+			l.want.hasED = false
 		}
 	}
 	return nil

@@ -250,6 +250,8 @@ func optionString(p Protocol, t uint8, d []byte) string {
 			return "accomp"
 		case t == LCPOptMRRU && len(d) == 2:
 			return fmt.Sprintf("mrru %d", binary.BigEndian.Uint16(d))
+		case t == LCPOptShortSeq && len(d) == 0:
+			return "ssnhf"
 		case t == LCPOptEndpoint:
 			return fmt.Sprintf("endpoint %x", d)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"rosh/clock"
+	"rosh/ppp/mp"
 )
 
 // A Session is one PPP link (RFC 1661): LCP, authentication in either
@@ -80,6 +81,10 @@ type Session struct {
 	reason     error
 	finished   bool
 	txbuf      []byte
+	// mpIn puts together the MP fragments that reach the session (its
+	// owner's fast path takes data packets' fragments); made when the
+	// first one comes.
+	mpIn *mp.Reassembler
 }
 
 // Sender carries PPP packets to the peer: the Protocol field and the
@@ -182,6 +187,18 @@ type Config struct {
 	// MTU caps what we send whatever MRU the peer announces (max-mtu);
 	// zero means 1500.
 	MTU int
+	// MRRU, when set, offers Multilink PPP (RFC 1990) on this one link:
+	// LCP asks for this Maximum-Received-Reconstructed-Unit, and takes
+	// the peer's MRRU, Short-Sequence-Number-Header-Format and
+	// Endpoint-Discriminator options. Zero (RouterOS mrru=disabled)
+	// Configure-Rejects them all, and the link runs plain PPP.
+	MRRU int
+	// ShortSeq asks the peer to send 12-bit sequence numbers (RFC 1990
+	// §5.1.2); only with MRRU.
+	ShortSeq bool
+	// Endpoint is the Endpoint-Discriminator to send with MRRU (RFC
+	// 1990 §5.1.3): the Class octet, then the Address; nil sends none.
+	Endpoint []byte
 	// Keepalive: an LCP Echo-Request goes out once nothing has been
 	// received for this long, and the session ends when nothing, echo
 	// replies included, has been received for twice this long. Zero
@@ -271,6 +288,15 @@ type Status struct {
 	// Config.MTU. MRU is the one we announced.
 	MTU, MRU              int
 	LocalMagic, PeerMagic uint32
+	// MP is whether Multilink PPP (RFC 1990) is up on the link: both
+	// ends negotiated an MRRU. MRRU is the largest packet we reassemble
+	// (ours, as acknowledged), PeerMRRU the largest we may send as
+	// fragments (the peer's); each is zero when not negotiated.
+	// ShortSeq says we send 12-bit sequence numbers (the peer asked),
+	// PeerShortSeq that the peer sends them (we asked).
+	MP                     bool
+	MRRU, PeerMRRU         int
+	ShortSeq, PeerShortSeq bool
 	// Since is when IPCP opened (zero while it is not).
 	Since time.Time
 	// Err is why the session ended, once it has.
@@ -374,6 +400,12 @@ func newSession(cfg Config, tx Sender, depth int) (*Session, error) {
 	}
 	if cfg.Keepalive < 0 {
 		return nil, fmt.Errorf("%w: negative keepalive", ErrConfig)
+	}
+	if cfg.MRRU != 0 && (cfg.MRRU < minMRRU || cfg.MRRU > 0xffff) {
+		return nil, fmt.Errorf("%w: MRRU %d out of range %d..65535", ErrConfig, cfg.MRRU, minMRRU)
+	}
+	if len(cfg.Endpoint) > 0 && !validEndpoint(cfg.Endpoint) {
+		return nil, fmt.Errorf("%w: bad Endpoint-Discriminator %x", ErrConfig, cfg.Endpoint)
 	}
 	cfg.Timing = cfg.Timing.withDefaults()
 	s := &Session{
@@ -580,6 +612,15 @@ func (s *Session) snapshot() Status {
 	}
 	if s.lcp.his.hasMagic {
 		st.PeerMagic = s.lcp.his.magic
+	}
+	if s.lcp.f.state == StateOpened {
+		if s.lcp.got.hasMRRU {
+			st.MRRU, st.PeerShortSeq = int(s.lcp.got.mrru), s.lcp.got.shortSeq
+		}
+		if s.lcp.his.hasMRRU {
+			st.PeerMRRU, st.ShortSeq = int(s.lcp.his.mrru), s.lcp.his.shortSeq
+		}
+		st.MP = st.MRRU > 0 && st.PeerMRRU > 0
 	}
 	if s.cfg.Role == RoleServer {
 		// The server's addresses are the assigned ones.
@@ -888,12 +929,9 @@ const maxPooled = 4096
 // (§2).
 func (s *Session) handleFrame(f []byte) {
 	defer s.link.Recycle(f)
-	switch {
-	case len(f) >= 1 && f[0]&1 == 1:
-		s.receive(Protocol(f[0]), f[1:])
-	case len(f) >= 2 && f[1]&1 == 1:
-		s.receive(Protocol(f[0])<<8|Protocol(f[1]), f[2:])
-	default:
+	if proto, info, ok := SplitProtocol(f); ok {
+		s.receive(proto, info)
+	} else {
 		s.malformed.Add(1)
 		s.log.Debug("frame without a valid Protocol field", "topic", "ppp", "len", len(f))
 	}
@@ -969,6 +1007,13 @@ func (s *Session) receive(proto Protocol, b []byte) {
 		if p, ok := s.parse(proto, b); ok {
 			s.ipcp.f.input(p)
 		}
+	case ProtoMP:
+		if !s.lcp.got.hasMRRU {
+			s.rejected.Add(1)
+			s.lcp.sendProtocolReject(proto, b)
+			return
+		}
+		s.mpInput(b)
 	default:
 		if s.cfg.AcceptProtocol != nil && s.cfg.AcceptProtocol(proto) {
 			if s.cfg.OnPacket != nil {
@@ -980,6 +1025,48 @@ func (s *Session) receive(proto Protocol, b []byte) {
 		s.log.Debug("protocol rejected", "topic", "lcp", "proto", proto.String())
 		s.lcp.sendProtocolReject(proto, b)
 	}
+}
+
+// mpInput reassembles a multilink fragment (RFC 1990 §3) and hands what
+// it makes up to receive: an NCP packet or data sent over the bundle, which
+// on one link may come with or without the multilink header.
+func (s *Session) mpInput(b []byte) {
+	if s.mpIn == nil {
+		s.mpIn = mp.NewReassembler(mp.ReassemblerConfig{
+			MRRU:        int(s.lcp.got.mrru),
+			Short:       s.lcp.got.shortSeq,
+			MaxFragment: s.mru,
+		}, s.mpDeliver)
+	}
+	s.mpIn.Input(b, s.clock.Now())
+}
+
+// mpDeliver takes a reassembled packet apart like handleFrame. The link's
+// own protocols — LCP, authentication, MP itself — never travel over the
+// bundle (RFC 1990 §3: they are per link) and are discarded.
+func (s *Session) mpDeliver(pkt []byte) {
+	proto, info, ok := SplitProtocol(pkt)
+	switch {
+	case !ok:
+		s.malformed.Add(1)
+	case proto == ProtoMP || proto == ProtoLCP || proto == ProtoPAP || proto == ProtoCHAP:
+		s.discard(proto, "per-link protocol inside MP")
+	default:
+		s.receive(proto, info)
+	}
+}
+
+// SplitProtocol reads the Protocol field at the start of a PPP packet: two
+// octets, or one if it was compressed (RFC 1661 §6.5: an odd first octet;
+// Protocol values are odd, with an even high octet, §2).
+func SplitProtocol(b []byte) (Protocol, []byte, bool) {
+	switch {
+	case len(b) >= 1 && b[0]&1 == 1:
+		return Protocol(b[0]), b[1:], true
+	case len(b) >= 2 && b[1]&1 == 1:
+		return Protocol(b[0])<<8 | Protocol(b[1]), b[2:], true
+	}
+	return 0, nil, false
 }
 
 func (s *Session) parse(proto Protocol, b []byte) (Packet, bool) {
@@ -1102,6 +1189,7 @@ func (s *Session) lcpDown() {
 	s.authPeer.stop()
 	s.authSelf.stop()
 	s.stopTimer(timerKeepalive)
+	s.mpIn = nil // the next negotiation may bring other MP options
 	if s.phase != PhaseTerminate && !s.finished {
 		s.setPhase(PhaseEstablish)
 	}
