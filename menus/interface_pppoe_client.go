@@ -124,7 +124,11 @@ func printMonitor(out Output, st router.ClientStatus) {
 			[2]string{"ac-name", st.ACName},
 			[2]string{"ac-mac", st.ACMAC},
 			[2]string{"mtu", mtu(st.MTU)},
-			[2]string{"mru", mtu(st.MRU)},
+			[2]string{"mru", mtu(st.MRU)})
+		if st.MRRU > 0 {
+			kv = append(kv, [2]string{"mrru", mtu(st.MRRU)})
+		}
+		kv = append(kv,
 			[2]string{"local-address", st.LocalAddress},
 			[2]string{"remote-address", st.RemoteAddress})
 	}

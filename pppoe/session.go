@@ -85,8 +85,12 @@ type Receiver interface {
 }
 
 type receiver struct {
-	proto uint16
-	r     Receiver
+	proto, also uint16 // also: a second protocol, or 0
+	r           Receiver
+}
+
+func (rc *receiver) takes(proto uint16) bool {
+	return proto == rc.proto || (proto == rc.also && rc.also != 0)
 }
 
 func newSession(port *link.Port, info SessionInfo, depth int, onEvent func(Event)) *Session {
@@ -109,12 +113,19 @@ func newSession(port *link.Port, info SessionInfo, depth int, onEvent func(Event
 // to its TUN device while LCP, IPCP and the rest still reach the PPP
 // session through Recv. Only a protocol field of two octets matches
 // (RFC 2516 §7 rules out its compression).
-func (s *Session) SetReceiver(proto uint16, r Receiver) {
+//
+// also names a second protocol for r, at most one: the data plane takes
+// Multilink fragments (RFC 1990) along with IPv4.
+func (s *Session) SetReceiver(proto uint16, r Receiver, also ...uint16) {
 	if r == nil {
 		s.rcv.Store(nil)
 		return
 	}
-	s.rcv.Store(&receiver{proto: proto, r: r})
+	rc := &receiver{proto: proto, r: r}
+	if len(also) > 0 {
+		rc.also = also[0]
+	}
+	s.rcv.Store(rc)
 }
 
 // flushReceiver runs at the end of a port batch in which the receiver
@@ -294,7 +305,7 @@ func (s *Session) Flush() error { return s.port.Flush() }
 // deliver hands the PPP payload of a session frame to the Receiver, or
 // queues it for Recv. It runs on the port's reader goroutine.
 func (s *Session) deliver(ppp []byte) {
-	if rc := s.rcv.Load(); rc != nil && len(ppp) >= 2 && binary.BigEndian.Uint16(ppp) == rc.proto {
+	if rc := s.rcv.Load(); rc != nil && len(ppp) >= 2 && rc.takes(binary.BigEndian.Uint16(ppp)) {
 		s.rxFrames.Add(1)
 		s.rxBytes.Add(uint64(len(ppp)))
 		if s.batchRcv != rc.r {

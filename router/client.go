@@ -209,16 +209,44 @@ func (c *clientRun) waitForDemand(ctx context.Context) bool {
 }
 
 // effectiveMRU is "auto": the interface MTU less 20 (the seed's advice:
-// 1480 on 1500-byte Ethernet), never more than the PPPoE session carries.
-func effectiveMRU(configured, ifaceMTU, sessionMax int) int {
+// 1480 on 1500-byte Ethernet), or, once PPP-Max-Payload was agreed (RFC
+// 4638), all of it; never more than the PPPoE session carries (1492 without
+// RFC 4638, RFC 2516 §7).
+func effectiveMRU(configured, ifaceMTU int, ps *pppoe.Session) int {
+	sessionMax := ps.MaxMRU()
 	v := configured
 	if v == 0 {
 		v = ifaceMTU - 20
+		if ps.Info().MaxPayload > 0 {
+			v = sessionMax
+		}
 	}
-	if v > sessionMax {
-		v = sessionMax
+	return min(v, sessionMax)
+}
+
+// maxPayload is the PPP-Max-Payload a client asks for (RFC 4638 §4): what
+// an Ethernet MTU above 1500 leaves for PPP's Information field past the
+// PPPoE header and the Protocol field (1500 on a 1508-byte MTU, as 1492 is
+// on 1500), or nothing (0) on a standard one; no more than
+// max-mtu/max-mru want when both are set.
+func maxPayload(ifaceMTU, maxMTU, maxMRU int) uint16 {
+	v := ifaceMTU - pppoe.HeaderLen - 2
+	if maxMTU > 0 && maxMRU > 0 {
+		v = min(v, max(maxMTU, maxMRU))
 	}
-	return v
+	if v <= pppoe.MaxPayload {
+		return 0
+	}
+	return uint16(min(v, 0xffff))
+}
+
+// endpoint is the Endpoint-Discriminator (RFC 1990 §5.1.3) sent with MRRU:
+// class 3, the interface's globally assigned MAC address.
+func endpoint(mac []byte) []byte {
+	if len(mac) != 6 {
+		return nil
+	}
+	return append([]byte{3}, mac...)
 }
 
 func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
@@ -226,6 +254,7 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 	client, err := pppoe.NewClient(port, pppoe.ClientConfig{
 		ServiceName: c.spec.ServiceName, ACName: c.spec.ACName, HostUniq: c.spec.HostUniq,
 		SessionQueue: clientSessionQueue,
+		MaxPayload:   maxPayload(port.MTU(), c.spec.MaxMTU, c.spec.MaxMRU),
 		OnEvent: func(e pppoe.Event) {
 			if e.Kind == pppoe.EventError {
 				c.logf("pppoe,debug", "%v", e)
@@ -246,16 +275,21 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 	})
 	c.logf("pppoe,info", "session %d up with %s (%s)", info.ID, info.ACName, info.Peer)
 	allow, _ := ppp.ParseMethodSet(strings.Join(c.spec.Allow, ","))
-	mru := effectiveMRU(c.spec.MaxMRU, port.MTU(), sess.MaxMRU())
-	mtu := effectiveMRU(c.spec.MaxMTU, port.MTU(), sess.MaxMRU())
+	mru := effectiveMRU(c.spec.MaxMRU, port.MTU(), sess)
+	mtu := effectiveMRU(c.spec.MaxMTU, port.MTU(), sess)
+	if info.MaxPayload > 0 {
+		c.logf("pppoe,info", "PPP-Max-Payload %d agreed (RFC 4638)", info.MaxPayload)
+	}
 	cfg := ppp.Config{
 		Role: ppp.RoleClient, User: c.spec.User, Password: c.spec.Password, Allow: allow,
 		RequestDNS: c.spec.UsePeerDNS, MRU: mru, MTU: mtu, Keepalive: c.spec.Keepalive,
+		MRRU: c.spec.MRRU, Endpoint: endpoint(port.HardwareAddr()),
 		OnEvent:  func(e ppp.Event) { c.onEvent(e, sess) },
 		OnPacket: c.tun.onPacket,
 	}
 	newPPP := func() (*ppp.Session, error) { return ppp.NewOnLink(cfg, sess) }
 	err = runPPP(ctx, sess, newPPP, func(s *ppp.Session) {
+		c.tun.setControl(s)
 		c.mu.Lock()
 		c.ppp = s
 		c.mu.Unlock()
@@ -322,6 +356,10 @@ func (c *clientRun) onEvent(e ppp.Event, sess *pppoe.Session) {
 			cs.Status, cs.Running = "connected", true
 			cs.LocalAddress, cs.RemoteAddress = st.LocalAddr.String(), st.PeerAddr.String()
 			cs.MTU, cs.MRU, cs.ActiveLinks = st.MTU, st.MRU, 1
+			cs.MRRU = 0
+			if st.MP {
+				cs.MRRU = st.MRRU
+			}
 			cs.Auth = st.Method.String()
 		})
 		c.logf("ppp,info", "connected, %s -> %s, auth %v", st.LocalAddr, st.PeerAddr, st.Method)

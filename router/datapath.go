@@ -2,18 +2,27 @@ package router
 
 import (
 	"net/netip"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"rosh/dataplane"
 	"rosh/ppp"
+	"rosh/ppp/mp"
 	"rosh/pppoe"
 )
 
 // tunHeadroom is the room the TUN reader leaves in front of every
 // outbound packet for the Ethernet, PPPoE and PPP headers, which the
 // session writes there (pppoe.Session.QueuePPP): a packet goes from the
-// TUN to the wire without being copied into another buffer first.
-const tunHeadroom = pppoe.FrameHeadroom + 2
+// TUN to the wire without being copied into another buffer first. With
+// Multilink PPP up, the first fragment's MP Protocol field and header go
+// there too (mpRoom), and each later fragment's in the data already sent.
+const tunHeadroom = pppoe.FrameHeadroom + mpRoom + 2
+
+// mpRoom is what a multilink fragment puts in front of its data: the
+// 0x003d Protocol field and the long header (RFC 1990 §3).
+const mpRoom = 2 + mp.LongHeaderLen
 
 // tunOffload turns on the TUN devices' offloads (dataplane.Config.Offload):
 // the kernel hands a TCP burst over in one read and takes one back in one
@@ -38,13 +47,58 @@ type tunnel struct {
 	// onPacket whether more frames are at hand, and whose port
 	// sendBatchEnd flushes.
 	ps atomic.Pointer[pppoe.Session]
+	// control takes the packets other than IPv4 that come out of MP
+	// reassembly (IPCP over the bundle): the PPP session's Input.
+	control atomic.Pointer[func(ppp.Protocol, []byte)]
+
+	// With Multilink PPP up: tx fragments what the TUN sends (its
+	// reader goroutine, under the interface's lock), rx reassembles
+	// what the port's reader takes; both nil otherwise. mpMu guards
+	// the swap of rx against that reader.
+	tx   atomic.Pointer[mpTx]
+	mpMu sync.Mutex
+	rx   *mp.Reassembler
+	mpst atomic.Pointer[mp.Reassembler] // rx, for Stats
 }
 
-// ReceivePPP takes an IPv4 frame from the session on the port's reader
-// goroutine (pppoe.Receiver).
+// mpTx is the sending half of MP: the peer's MRU, above which a packet
+// goes as fragments, and the fragmenter that numbers them.
+type mpTx struct {
+	linkMTU int
+	f       mp.Fragmenter
+}
+
+// ReceivePPP takes an IPv4 frame, or with MP up a multilink fragment,
+// from the session on the port's reader goroutine (pppoe.Receiver).
 func (t *tunnel) ReceivePPP(frame []byte) {
+	if frame[1] == byte(mp.Protocol) {
+		t.mpMu.Lock()
+		if t.rx != nil {
+			t.rx.Input(frame[2:], time.Now())
+		}
+		t.mpMu.Unlock()
+		return
+	}
 	if ifc := t.ifc.Load(); ifc != nil {
 		ifc.Queue(frame[2:])
+	}
+}
+
+// mpDeliver takes a packet MP reassembly made: IPv4 into the TUN, the
+// rest (an NCP sent over the bundle, RFC 1990 §3) to the PPP session.
+func (t *tunnel) mpDeliver(pkt []byte) {
+	proto, info, ok := ppp.SplitProtocol(pkt)
+	if !ok {
+		return
+	}
+	if proto == ppp.ProtoIPv4 {
+		if ifc := t.ifc.Load(); ifc != nil {
+			ifc.Queue(info)
+		}
+		return
+	}
+	if c := t.control.Load(); c != nil {
+		(*c)(proto, info)
 	}
 }
 
@@ -68,6 +122,10 @@ func (t *tunnel) sendBatchEnd() {
 // (RFC 1661 §3.5).
 func (t *tunnel) down(ps *pppoe.Session) {
 	ps.SetReceiver(uint16(ppp.ProtoIPv4), nil)
+	t.tx.Store(nil)
+	t.mpMu.Lock()
+	t.rx = nil
+	t.mpMu.Unlock()
 }
 
 // onPacket is the PPP session's OnPacket: IPv4 that reached the PPP
@@ -89,12 +147,35 @@ func (t *tunnel) onPacket(proto ppp.Protocol, b []byte) {
 	}
 }
 
-// sendFunc queues a TUN packet (with its headroom) on the PPPoE session.
-func sendFunc(ps *pppoe.Session) dataplane.SendFunc {
+// sendFunc queues a TUN packet (with its headroom) on the PPPoE session:
+// as one frame, or, with MP up and the packet over the peer's MRU, as
+// multilink fragments (RFC 1990 §3). A packet that fits goes without the
+// multilink header, which a member link may do; the peer accepts both.
+func (t *tunnel) sendFunc(ps *pppoe.Session) dataplane.SendFunc {
+	const ip = tunHeadroom // where the IP packet starts
 	return func(pkt []byte) error {
-		pkt[pppoe.FrameHeadroom], pkt[pppoe.FrameHeadroom+1] = byte(ppp.ProtoIPv4>>8), byte(ppp.ProtoIPv4)
-		return ps.QueuePPP(pkt)
+		pkt[ip-2], pkt[ip-1] = byte(ppp.ProtoIPv4>>8), byte(ppp.ProtoIPv4)
+		if tx := t.tx.Load(); tx != nil && len(pkt)-ip > tx.linkMTU {
+			return tx.f.Split(pkt, ip-2, pppoe.FrameHeadroom, tx.linkMTU, ps.QueuePPP)
+		}
+		return ps.QueuePPP(pkt[mpRoom:])
 	}
+}
+
+// setControl makes p the taker of what MP reassembly makes that is not
+// IPv4.
+func (t *tunnel) setControl(p *ppp.Session) {
+	f := p.Input
+	t.control.Store(&f)
+}
+
+// tunMTU is the TUN's MTU: the link's, or with MP up the peer's MRRU — the
+// largest packet it puts back together (RFC 1990 §5.1.1).
+func tunMTU(st ppp.Status) int {
+	if st.MP {
+		return st.PeerMRRU
+	}
+	return st.MTU
 }
 
 // open makes (or, for dial-on-demand, reuses) the TUN and attaches the
@@ -104,7 +185,7 @@ func (t *tunnel) attach(ns, name string, st ppp.Status, clamp bool, ps *pppoe.Se
 	if ifc == nil {
 		var err error
 		ifc, err = dataplane.Open(dataplane.Config{
-			Name: name, Namespace: ns, MTU: st.MTU, Local: st.LocalAddr, Peer: st.PeerAddr,
+			Name: name, Namespace: ns, MTU: tunMTU(st), Local: st.LocalAddr, Peer: st.PeerAddr,
 			ClampMSS: clamp, Headroom: tunHeadroom, Offload: tunOffload,
 			SendBatchEnd: t.sendBatchEnd,
 		})
@@ -113,13 +194,27 @@ func (t *tunnel) attach(ns, name string, st ppp.Status, clamp bool, ps *pppoe.Se
 		}
 	}
 	ifc.SetClampMSS(clamp)
-	if err := ifc.Attach(sendFunc(ps), st.LocalAddr, st.PeerAddr, st.MTU); err != nil {
+	if st.MP {
+		t.tx.Store(&mpTx{linkMTU: st.MTU, f: mp.Fragmenter{Short: st.ShortSeq}})
+		rx := mp.NewReassembler(mp.ReassemblerConfig{MRRU: st.MRRU, Short: st.PeerShortSeq, MaxFragment: st.MRU}, t.mpDeliver)
+		t.mpMu.Lock()
+		t.rx = rx
+		t.mpMu.Unlock()
+		t.mpst.Store(rx)
+	} else {
+		t.tx.Store(nil)
+	}
+	if err := ifc.Attach(t.sendFunc(ps), st.LocalAddr, st.PeerAddr, tunMTU(st)); err != nil {
 		ifc.Close()
 		return nil, err
 	}
 	t.ps.Store(ps)
 	t.ifc.Store(ifc)
-	ps.SetReceiver(uint16(ppp.ProtoIPv4), t)
+	if st.MP {
+		ps.SetReceiver(uint16(ppp.ProtoIPv4), t, mp.Protocol)
+	} else {
+		ps.SetReceiver(uint16(ppp.ProtoIPv4), t)
+	}
 	return ifc, nil
 }
 

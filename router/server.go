@@ -220,6 +220,7 @@ func (s *serverSession) run() {
 	s.r.sessions[s] = struct{}{}
 	s.r.mu.Unlock()
 	err := runPPP(context.Background(), s.ps, s.newPPP, func(p *ppp.Session) {
+		s.tun.setControl(p)
 		s.mu.Lock()
 		s.ppp = p
 		s.mu.Unlock()
@@ -252,14 +253,15 @@ func (s *serverSession) run() {
 // newPPP makes the subscriber's PPP session over its PPPoE session.
 func (s *serverSession) newPPP() (*ppp.Session, error) {
 	d := s.r.desiredNow()
-	mru := effectiveMRU(s.spec.MaxMRU, s.ac.port.MTU(), s.ps.MaxMRU())
-	mtu := effectiveMRU(s.spec.MaxMTU, s.ac.port.MTU(), s.ps.MaxMRU())
+	mru := effectiveMRU(s.spec.MaxMRU, s.ac.port.MTU(), s.ps)
+	mtu := effectiveMRU(s.spec.MaxMTU, s.ac.port.MTU(), s.ps)
 	require, _ := ppp.ParseMethodSet(strings.Join(s.spec.Authentication, ","))
 	return ppp.NewOnLink(ppp.Config{
 		Role: ppp.RoleServer, Name: d.Identity, Require: require,
 		Authenticator: s,
 		Addresses:     s.addresses,
 		MRU:           mru, MTU: mtu, Keepalive: s.spec.Keepalive,
+		MRRU: s.spec.MRRU, Endpoint: endpoint(s.ac.port.HardwareAddr()),
 		OnEvent:  s.onEvent,
 		OnPacket: s.tun.onPacket,
 	}, s.ps)

@@ -13,6 +13,7 @@ type ClientStatus struct {
 	LocalAddress  string
 	RemoteAddress string
 	MTU, MRU      int
+	MRRU          int // with Multilink PPP up (RFC 1990); 0 otherwise
 	Encoding      string
 	ActiveLinks   int
 	Running       bool
