@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"strings"
 
 	"golang.org/x/term"
 
-	"rosh/menus"
 	"rosh/router"
 )
 
@@ -34,34 +32,15 @@ func Main(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
-	eng := router.NewEngine()
-	tree := menus.NewTree(menus.All())
-	eng.Update(func(c *router.Config) error { tree.Init(c); return nil })
-	sh := New(eng, tree, stdout)
-	sh.SetFileDir(filepath.Dir(opts.ConfigPath))
-
-	persist := true
-	if err := sh.LoadConfig(opts.ConfigPath); err != nil {
-		fmt.Fprintf(stderr, "rosh: %v\nrosh: the configuration file is left untouched: changes in this run are not saved\n", err)
-		persist = false
+	sys, loadErr, err := OpenSystem(SystemOptions{ConfigPath: opts.ConfigPath, Identity: opts.Identity, IdentitySet: opts.IdentitySet, Runtime: EnvRuntimeOptions()})
+	if loadErr != nil {
+		fmt.Fprintf(stderr, "rosh: %v\nrosh: the configuration file is left untouched: changes in this run are not saved\n", loadErr)
 	}
-	if opts.IdentitySet {
-		if err := sh.Execute("/system identity set name="+menus.ExportValue(opts.Identity), 1); err != nil {
-			fmt.Fprintf(stderr, "rosh: --identity: %v\n", err)
-			return 2
-		}
+	if err != nil {
+		fmt.Fprintf(stderr, "rosh: %v\n", err)
+		return 2
 	}
-	// ROSH_NO_SERVER_TUN=1, for performance work like ROSH_CPUPROFILE:
-	// an access concentrator without the data plane.
-	rt := router.NewRuntime(eng, tree.Desired, router.RuntimeOptions{NoServerTUN: os.Getenv("ROSH_NO_SERVER_TUN") != ""})
-	defer rt.Close()
-	var saver *router.Saver
-	if persist {
-		saver = router.NewSaver(opts.ConfigPath, func() []byte {
-			return []byte(sh.ExportText("/", menus.ExportOptions{ShowSensitive: true}))
-		})
-		eng.OnChange(saver.Changed)
-	}
+	sh := sys.NewConsole(stdout)
 	status := 0
 	switch {
 	case opts.Script != "":
@@ -77,20 +56,21 @@ func Main(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 		f.Close()
 	case isTerminal(stdin) && isTerminal(stdout):
 		sh.SetInteractive(true)
-		RunInteractive(sh)
+		RunInteractive(sh, stdout)
 	default:
 		if sh.RunScript(stdin, nil) > 0 {
 			status = 1
 		}
 	}
-	if saver != nil {
-		if err := saver.Close(); err != nil {
-			fmt.Fprintf(stderr, "rosh: %v\n", err)
-			status = 1
-		}
+	if err := sys.Close(); err != nil {
+		fmt.Fprintf(stderr, "rosh: %v\n", err)
+		status = 1
 	}
 	return status
 }
+
+// IsTerminal reports whether f is a terminal.
+func IsTerminal(f any) bool { return isTerminal(f) }
 
 func isTerminal(f any) bool {
 	if x, ok := f.(*os.File); ok {

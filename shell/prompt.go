@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -10,11 +12,29 @@ import (
 	istrings "github.com/elk-language/go-prompt/strings"
 )
 
+// Console is what a person or a script types into: a Shell in this
+// process, or a console attached to a `rosh serve` daemon.
+type Console interface {
+	// Prompt is "[admin@MikroTik] /ppp secret> ".
+	Prompt() string
+	// Execute runs one line; lineNo is used in error positions.
+	Execute(line string, lineNo int) error
+	// Complete returns what fits at the end of before, and where the
+	// word being completed starts.
+	Complete(before string) ([]Suggestion, int)
+	// Help is the ? listing for before.
+	Help(before string) string
+	// Interrupt stops a running monitor, scan or print interval (Ctrl-C).
+	Interrupt()
+	// Quit reports whether /quit was given.
+	Quit() bool
+}
+
 // RunInteractive runs the console on the terminal with go-prompt: Tab
 // completion, ? help, history, Ctrl-C to clear the line or stop a
-// monitor, Ctrl-D or /quit to leave. go-prompt restores the terminal when
-// it returns.
-func RunInteractive(sh *Shell) {
+// monitor, Ctrl-D or /quit to leave. Errors are written to out. go-prompt
+// restores the terminal when it returns.
+func RunInteractive(sh Console, out io.Writer) {
 	exec := func(line string) {
 		// Ctrl-C while a command runs (the terminal is in cooked mode
 		// then) interrupts monitor, scan and print interval=.
@@ -29,7 +49,7 @@ func RunInteractive(sh *Shell) {
 			}
 		}()
 		if err := sh.Execute(line, 1); err != nil {
-			sh.out.Printf("%v\n", err)
+			fmt.Fprintf(out, "%v\n", err)
 		}
 		signal.Stop(sig)
 		close(done)

@@ -20,15 +20,21 @@ func (s *Shell) RunScript(r io.Reader, report func(lineNo int, err error)) int {
 	if report == nil {
 		report = func(n int, err error) { s.out.Printf("line %d: %v\n", n, err) }
 	}
+	return RunLines(s, r, report)
+}
+
+// RunLines is RunScript for any console: a Shell, or a console attached
+// to a daemon, whose lines then run in the daemon.
+func RunLines(c Console, r io.Reader, report func(lineNo int, err error)) int {
 	br := bufio.NewReaderSize(r, 4096)
 	failed := 0
 	lineNo := 0
-	for !s.quit {
+	for !c.Quit() {
 		line, startLine, err := readLogicalLine(br, &lineNo)
 		if line == "" && err != nil {
 			break
 		}
-		if xerr := s.Execute(line, startLine); xerr != nil {
+		if xerr := c.Execute(line, startLine); xerr != nil {
 			failed++
 			report(startLine, xerr)
 		}

@@ -57,6 +57,8 @@ type output struct {
 	w           io.Writer
 	interactive bool
 	stop        chan struct{}
+	// closed: Close was called; stop stays closed.
+	closed bool
 }
 
 func newOutput(w io.Writer) *output { return &output{w: w, stop: make(chan struct{})} }
@@ -66,8 +68,20 @@ func (o *output) Printf(format string, args ...any) {
 	defer o.mu.Unlock()
 	fmt.Fprintf(o.w, format, args...)
 }
-func (o *output) Interactive() bool     { return o.interactive }
-func (o *output) Stop() <-chan struct{} { return o.stop }
+func (o *output) Interactive() bool { return o.interactive }
+
+// Write writes p under the output's lock, between whole Printf calls.
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.w.Write(p)
+}
+
+func (o *output) Stop() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.stop
+}
 
 // SetInteractive marks the console as watched by a person on a terminal.
 func (s *Shell) SetInteractive(b bool) { s.out.interactive = b }
@@ -76,8 +90,22 @@ func (s *Shell) SetInteractive(b bool) { s.out.interactive = b }
 func (s *Shell) Interrupt() {
 	s.out.mu.Lock()
 	defer s.out.mu.Unlock()
+	if s.out.closed {
+		return
+	}
 	close(s.out.stop)
 	s.out.stop = make(chan struct{})
+}
+
+// Close stops the running command, if any, and every one after it at
+// once: the console's person is gone (a socket console that vanished).
+func (s *Shell) Close() {
+	s.out.mu.Lock()
+	defer s.out.mu.Unlock()
+	if !s.out.closed {
+		s.out.closed = true
+		close(s.out.stop)
+	}
 }
 
 // Quit reports whether /quit was given.
