@@ -2,14 +2,17 @@
 // namespaces joined by a veth pair — ether3 on an access concentrator,
 // ether2 on a client router — a rosh AC running SPEC §6's server lines,
 // and the console of the client router, where the seed's client line is
-// typed. Leaving the console removes everything; a lab left behind by a
-// killed run is removed on the next start.
+// typed. Both routers run as daemons (`rosh serve`) and the newcomer's
+// console attaches to the client router's. Leaving the console removes
+// everything; a lab left behind by a killed run is removed on the next
+// start.
 package lab
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +60,7 @@ interface ether2). Dial it with the seed's client line:
   /interface pppoe-client monitor PPPoE-Out
 
 then, in another terminal: ip netns exec %s ping 10.0.0.1
+Both routers run as daemons (rosh serve); the AC's console: %s console --socket %s
 /quit or Ctrl-D leaves the lab and removes it.
 
 `
@@ -123,6 +127,52 @@ func Setup() error {
 	return nil
 }
 
+// startDaemon runs `rosh serve` in namespace ns with its configuration
+// and log in opt.Dir, and waits until consoles can attach. stop ends it
+// with SIGTERM — its sessions end cleanly (LCP Terminate, PADT) — and
+// waits for it.
+func startDaemon(opt Options, ns, name, socket string) (stop func(), err error) {
+	cmd := exec.Command("ip", "netns", "exec", ns, opt.Rosh, "serve", "--config", filepath.Join(opt.Dir, name+".rsc"), "--socket", socket)
+	logf, err := os.Create(filepath.Join(opt.Dir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(done) }()
+	stop = func() {
+		// ip netns exec execs rosh: the pid is rosh's.
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("unix", socket); err == nil {
+			c.Close()
+			return stop, nil
+		}
+		select {
+		case <-done:
+			log, _ := os.ReadFile(filepath.Join(opt.Dir, name+".log"))
+			return nil, fmt.Errorf("rosh serve ended: %s", strings.TrimSpace(string(log)))
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, errors.New("rosh serve did not listen within 10 s")
+		}
+	}
+}
+
 // Run builds the lab, runs the client's console until it ends, and
 // removes the lab.
 func Run(opt Options) error {
@@ -142,35 +192,24 @@ func Run(opt Options) error {
 	}
 	defer Clean()
 
-	ac := exec.Command("ip", "netns", "exec", ACNamespace, opt.Rosh, "--config", filepath.Join(opt.Dir, "ac.rsc"), "--identity", "MikroTik")
-	acIn, err := ac.StdinPipe()
-	if err != nil {
+	acConf := strings.Join(append([]string{"/system identity set name=MikroTik"}, ACConfig...), "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(opt.Dir, "ac.rsc"), []byte(acConf), 0o600); err != nil {
 		return err
 	}
-	acLog, err := os.Create(filepath.Join(opt.Dir, "ac.log"))
+	acSock, clSock := filepath.Join(opt.Dir, "ac.sock"), filepath.Join(opt.Dir, "client.sock")
+	stopAC, err := startDaemon(opt, ACNamespace, "ac", acSock)
 	if err != nil {
-		return err
-	}
-	defer acLog.Close()
-	ac.Stdout, ac.Stderr = acLog, acLog
-	if err := ac.Start(); err != nil {
 		return fmt.Errorf("starting the access concentrator: %w", err)
 	}
-	defer func() {
-		acIn.Close() // the AC ends cleanly (PADT, LCP Terminate) at end of input
-		done := make(chan struct{})
-		go func() { ac.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			ac.Process.Kill()
-			<-done
-		}
-	}()
-	io.WriteString(acIn, strings.Join(ACConfig, "\n")+"\n")
+	defer stopAC()
+	stopClient, err := startDaemon(opt, ClientNamespace, "client", clSock)
+	if err != nil {
+		return fmt.Errorf("starting the client router: %w", err)
+	}
+	defer stopClient()
 
-	fmt.Fprintf(opt.Stdout, Banner, ACNamespace, ClientNamespace, ClientNamespace)
-	cl := exec.Command("ip", "netns", "exec", ClientNamespace, opt.Rosh, "--config", filepath.Join(opt.Dir, "client.rsc"))
+	fmt.Fprintf(opt.Stdout, Banner, ACNamespace, ClientNamespace, ClientNamespace, opt.Rosh, acSock)
+	cl := exec.Command(opt.Rosh, "console", "--socket", clSock)
 	cl.Stdin, cl.Stdout, cl.Stderr = opt.Stdin, opt.Stdout, opt.Stderr
 	if err := cl.Run(); err != nil {
 		var ee *exec.ExitError

@@ -93,3 +93,12 @@ func (sys *System) Close() error {
 func EnvRuntimeOptions() router.RuntimeOptions {
 	return router.RuntimeOptions{NoServerTUN: os.Getenv("ROSH_NO_SERVER_TUN") != ""}
 }
+
+// ReopenLog reopens the log's files (SIGHUP to `rosh serve`, after
+// logrotate moved them). A log without files has nothing to reopen.
+func (sys *System) ReopenLog() error {
+	if r, ok := any(sys.Eng.Log).(interface{ Reopen() error }); ok {
+		return r.Reopen()
+	}
+	return nil
+}

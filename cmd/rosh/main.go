@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rosh/daemon"
 	"rosh/lab"
 	"rosh/shell"
 )
@@ -19,6 +20,7 @@ func main() {
 
 func run(args []string) int {
 	var opts shell.Options
+	var socket string
 	code := 0
 	root := &cobra.Command{
 		Use:   "rosh",
@@ -31,10 +33,25 @@ func run(args []string) int {
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.IdentitySet = cmd.Flags().Changed("identity")
+			// A daemon serving the configuration, or (no --config given)
+			// listening on the socket: attach to it rather than run a
+			// second engine.
+			sock, served := daemon.ServingSocket(opts.ConfigPath)
+			if !served && !cmd.Flags().Changed("config") && daemon.Listening(socket) {
+				sock, served = socket, true
+			}
+			if served {
+				if opts.IdentitySet {
+					return fmt.Errorf("--identity: a daemon serves this configuration (socket %s): attach and use /system identity set", sock)
+				}
+				code = daemon.RunConsole(daemon.AttachOptions{Socket: sock, Script: opts.Script}, os.Stdin, os.Stdout, os.Stderr)
+				return nil
+			}
 			code = shell.Main(opts, os.Stdin, os.Stdout, os.Stderr)
 			return nil
 		},
 	}
+	root.Flags().StringVar(&socket, "socket", daemon.DefaultSocket, "attach to the rosh serve daemon listening here, when one does")
 	root.Flags().StringVar(&opts.ConfigPath, "config", "/var/lib/rosh/config.rsc", "configuration file, loaded at start and saved after every change")
 	root.Flags().StringVar(&opts.Script, "script", "", "run this script file instead of reading the console")
 	root.Flags().StringVar(&opts.Identity, "identity", "", "set the router identity (prompt and PPPoE AC-Name)")
@@ -57,6 +74,7 @@ func run(args []string) int {
 		},
 	})
 	root.AddCommand(emulateCommand(&code))
+	root.AddCommand(serveCommand(&code), consoleCommand(&code))
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "rosh:", err)
