@@ -6,6 +6,9 @@
 #                iperf3 through a rosh↔rosh PPPoE tunnel against a plain veth …),
 #                one package at a time so that they do not disturb each other
 #   make fuzz    run every fuzz target for FUZZTIME each
+#   make install the binary in $(SBINDIR), the systemd unit rosh.service, and
+#                /var/lib/rosh for the configuration; then
+#                `systemctl enable --now rosh` and `rosh` to attach
 
 GO       ?= go
 BIN      := bin/rosh
@@ -14,10 +17,18 @@ FUZZTIME ?= 30s
 # that what rosh emits decodes cleanly, tcpdump for captures, iperf3 and
 # ping for traffic through tunnels, iproute2 for namespaces and veths,
 # ethtool to turn veth offloads off for the throughput benchmark,
-# freeradius and freeradius-utils (radclient) for the RADIUS tests.
-PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2 ethtool freeradius freeradius-utils
+# freeradius and freeradius-utils (radclient) for the RADIUS tests, systemd
+# for systemd-analyze verify of the unit.
+PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2 ethtool freeradius freeradius-utils systemd
 
-.PHONY: all build run test deps vet fmt-check bench fuzz clean
+.PHONY: all build run test deps vet fmt-check bench fuzz clean install install-files
+
+# make install: DESTDIR stages the files elsewhere (packaging, the test of
+# the unit); without it, systemd is told to reload its units.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= /etc/systemd/system
+STATEDIR ?= /var/lib/rosh
 
 all: build
 
@@ -28,6 +39,19 @@ build:
 # namespaces; the console opened is the client router's (needs root).
 run: build
 	./$(BIN) lab
+
+install: build install-files
+
+# install-files installs what is built, without building (the test of the
+# unit stages its own binary).
+install-files:
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/rosh
+	sed -e 's#/usr/local/sbin/rosh#$(SBINDIR)/rosh#' -e 's#/var/lib/rosh/#$(STATEDIR)/#' dist/rosh.service > rosh.service.tmp
+	install -D -m 0644 rosh.service.tmp $(DESTDIR)$(UNITDIR)/rosh.service
+	rm -f rosh.service.tmp
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "installed: $(SBINDIR)/rosh, $(UNITDIR)/rosh.service; start it with: systemctl enable --now rosh"
 
 deps:
 	@missing=""; for p in $(PKGS); do \
