@@ -110,6 +110,15 @@ func (r *Remote) reply(kind byte) (Frame, error) {
 		}
 		return f, nil
 	case <-r.lost:
+		// The reply may have come just before the end (Done of /quit,
+		// then the daemon closes): the reader queued it first.
+		select {
+		case f := <-r.replies:
+			if f.Kind == kind {
+				return f, nil
+			}
+		default:
+		}
 		return Frame{}, r.lostErr()
 	}
 }

@@ -130,7 +130,7 @@ func goroutines(t *testing.T, socket string) int {
 // client connects; consoles attach and detach (piped, /quit, and one
 // killed with SIGKILL in the middle of an interactive monitor) and the
 // session's uptime never resets, the daemon's goroutines return to their
-// baseline; SIGTERM to the AC sends LCP Terminate and PADT and leaves no
+// baseline (Ctrl-C stops a monitor through the socket first); SIGTERM to the AC sends LCP Terminate and PADT and leaves no
 // TUN device and no route.
 func TestServeKeepsSessions(t *testing.T) {
 	pair := nstest.NewPair(t)
@@ -198,7 +198,16 @@ func TestServeKeepsSessions(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	ptmx.Write([]byte("\r"))
 	at = scr.waitFor(t, at, "uptime:")
-	scr.waitFor(t, at, "uptime:") // a live monitor: a second report
+	at = scr.waitFor(t, at, "uptime:") // a live monitor: a second report
+	// Ctrl-C reaches the daemon: the monitor stops, the prompt returns.
+	ptmx.Write([]byte("\x03"))
+	at = scr.waitFor(t, at, "[admin@MikroTik] > ")
+	time.Sleep(200 * time.Millisecond)
+	ptmx.Write([]byte("/interface pppoe-client monitor PPPoE-Out"))
+	time.Sleep(200 * time.Millisecond)
+	ptmx.Write([]byte("\r"))
+	at = scr.waitFor(t, at, "uptime:")
+	scr.waitFor(t, at, "uptime:")
 	during := goroutines(t, cl.socket)
 	con.Process.Signal(syscall.SIGKILL)
 	con.Wait()
