@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,8 +34,9 @@ type served struct {
 }
 
 // startServe starts `rosh serve` (in namespace ns, or the test's own when
-// ns is "") on config and socket, and waits until it listens.
-func startServe(t *testing.T, ns, config, socket string) *served {
+// ns is "") on config and socket, with env added to its environment, and
+// waits until it listens.
+func startServe(t *testing.T, ns, config, socket string, env ...string) *served {
 	t.Helper()
 	args := []string{"serve", "--config", config, "--socket", socket}
 	d := &served{out: &nstest.Output{}, socket: socket, config: config, exited: make(chan struct{})}
@@ -44,6 +46,7 @@ func startServe(t *testing.T, ns, config, socket string) *served {
 		d.cmd = exec.Command(roshBin, args...)
 	}
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	d.cmd.Env = append(os.Environ(), env...)
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -262,10 +265,32 @@ func TestServeKeepsSessions(t *testing.T) {
 // to it. A piped script reports the same lines and status through the
 // daemon as in-process. A second daemon on the same configuration or
 // socket is refused; one killed with SIGKILL is replaced by the next.
+// systemd hears READY=1 and STOPPING=1 on $NOTIFY_SOCKET; SIGHUP does not
+// stop the daemon.
 func TestServeConsoles(t *testing.T) {
 	dir := t.TempDir()
 	cfg, sock := filepath.Join(dir, "config.rsc"), filepath.Join(dir, "rosh.sock")
-	d := startServe(t, "", cfg, sock)
+	notifyPath := filepath.Join(dir, "notify.sock")
+	notifications, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notifyPath, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notifications.Close()
+	notified := func() string {
+		t.Helper()
+		buf := make([]byte, 4096)
+		notifications.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := notifications.Read(buf)
+		if err != nil {
+			t.Fatalf("no sd_notify datagram: %v", err)
+		}
+		return string(buf[:n])
+	}
+	d := startServe(t, "", cfg, sock, "NOTIFY_SOCKET="+notifyPath)
+	if got, want := notified(), fmt.Sprintf("READY=1\nMAINPID=%d", d.cmd.Process.Pid); got != want {
+		t.Errorf("sd_notify at start: %q, want %q", got, want)
+	}
+	d.cmd.Process.Signal(syscall.SIGHUP)
 
 	var a, b strings.Builder
 	a.WriteString("/ip pool\n")
@@ -334,6 +359,9 @@ func TestServeConsoles(t *testing.T) {
 	// SIGTERM: the file on disk loads to the same configuration.
 	if code := d.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("rosh serve exited %d on SIGTERM", code)
+	}
+	if got := notified(); got != "STOPPING=1" {
+		t.Errorf("sd_notify at stop: %q", got)
 	}
 	if _, err := os.Stat(sock); err == nil {
 		t.Errorf("the socket stays after the daemon stopped")
