@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand"
 	"net"
 	"os"
 	"os/exec"
@@ -265,8 +266,8 @@ func TestServeKeepsSessions(t *testing.T) {
 // to it. A piped script reports the same lines and status through the
 // daemon as in-process. A second daemon on the same configuration or
 // socket is refused; one killed with SIGKILL is replaced by the next.
-// systemd hears READY=1 and STOPPING=1 on $NOTIFY_SOCKET; SIGHUP does not
-// stop the daemon.
+// systemd hears READY=1 and STOPPING=1 on $NOTIFY_SOCKET; SIGHUP and
+// hostile bytes on the socket do not stop the daemon.
 func TestServeConsoles(t *testing.T) {
 	dir := t.TempDir()
 	cfg, sock := filepath.Join(dir, "config.rsc"), filepath.Join(dir, "rosh.sock")
@@ -340,6 +341,29 @@ func TestServeConsoles(t *testing.T) {
 	localOut, _ := localCmd.CombinedOutput()
 	if remoteOut != string(localOut) || remoteCode != localCmd.ProcessState.ExitCode() || remoteCode != 1 {
 		t.Errorf("script through the daemon (status %d):\n%s\nin-process (status %d):\n%s", remoteCode, remoteOut, localCmd.ProcessState.ExitCode(), localOut)
+	}
+
+	// Hostile bytes on the real daemon's socket: junk, a 4 GiB frame, a
+	// hello then junk. The daemon and its consoles go on.
+	rng := rand.New(rand.NewSource(12))
+	for i := 0; i < 10; i++ {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		junk := make([]byte, rng.Intn(8192))
+		rng.Read(junk)
+		switch i % 3 {
+		case 1:
+			junk = append([]byte{'X', 0xff, 0xff, 0xff, 0xff}, junk...)
+		case 2:
+			junk = append([]byte("H\x00\x00\x00\x06rosh1\x00"), junk...)
+		}
+		c.Write(junk)
+		c.Close()
+	}
+	if out := mustConsole(t, sock, "/ip pool print count-only\n"); strings.TrimSpace(out) == "" {
+		t.Errorf("after hostile bytes the daemon answers %q", out)
 	}
 
 	// One daemon per configuration and per socket.
