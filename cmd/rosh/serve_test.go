@@ -373,11 +373,15 @@ func TestServeConsoles(t *testing.T) {
 			t.Errorf("a second rosh serve %v: %v\n%s", args, err, out)
 		}
 	}
-	// `rosh --config FILE` with a daemon serving FILE attaches to it.
-	attach := exec.Command(roshBin, "--config", cfg)
-	attach.Stdin = strings.NewReader("/ppp secret print count-only\n")
-	if out, err := attach.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != strings.TrimSpace(mustConsole(t, sock, "/ppp secret print count-only\n")) {
-		t.Errorf("rosh --config of a served file: %v %q", err, out)
+	// `rosh --config FILE` with a daemon serving FILE attaches to it, and
+	// so does `rosh` with a daemon on its --socket.
+	secrets := strings.TrimSpace(mustConsole(t, sock, "/ppp secret print count-only\n"))
+	for _, args := range [][]string{{"--config", cfg}, {"--socket", sock}} {
+		attach := exec.Command(roshBin, args...)
+		attach.Stdin = strings.NewReader("/ppp secret print count-only\n")
+		if out, err := attach.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != secrets {
+			t.Errorf("rosh %v with a daemon: %v %q, want %s", args, err, out, secrets)
+		}
 	}
 
 	// SIGTERM: the file on disk loads to the same configuration.
