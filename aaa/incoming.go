@@ -119,6 +119,7 @@ func (in *Incoming) run() {
 			}
 			continue
 		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		if reply := in.serve(buf[:n], from); reply != nil {
 			in.conn.WriteToUDPAddrPort(reply, from)
 		}
@@ -127,7 +128,7 @@ func (in *Incoming) run() {
 
 // serve answers one datagram, nil to drop it.
 func (in *Incoming) serve(b []byte, from netip.AddrPort) []byte {
-	secret, ok := in.secrets(from.Addr().Unmap())
+	secret, ok := in.secrets(from.Addr())
 	if !ok {
 		in.logf("incoming: request from %s, not a configured RADIUS server, dropped", from.Addr())
 		return nil

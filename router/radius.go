@@ -316,6 +316,10 @@ func (s *serverSession) sessionUp() {
 	d := s.r.desiredNow()
 	now := time.Now()
 	s.mu.Lock()
+	if !s.since.IsZero() { // IPCP renegotiated: the session goes on
+		s.mu.Unlock()
+		return
+	}
 	s.since = now
 	prof, rad := s.profile, s.rad
 	session, idle, interim := prof.SessionTimeout, prof.IdleTimeout, time.Duration(0)
