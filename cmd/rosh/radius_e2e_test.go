@@ -24,6 +24,8 @@ golden Cleartext-Password := "pw"
 	Mikrotik-Group = "gold"
 short Cleartext-Password := "pw"
 	Session-Timeout = 3
+idle Cleartext-Password := "pw"
+	Idle-Timeout = 2
 `
 
 // radiusAC is the seed's access concentrator without its local secret,
@@ -212,6 +214,21 @@ func TestRadius(t *testing.T) {
 		l.ac.Poll("/ppp active print count-only", "0", 10*time.Second)
 	})
 
+	t.Run("idle-timeout", func(t *testing.T) {
+		l.t = t
+		mark := len(l.fr.DetailText())
+		l.dial("idle", "pw", "chap")
+		stop := l.waitRecord(l.fr, mark, map[string]string{"User-Name": "idle", "Acct-Status-Type": "Stop"}, 10*time.Second)
+		if stop["Acct-Terminate-Cause"] != "Idle-Timeout" {
+			t.Errorf("Stop cause %q, want Idle-Timeout", stop["Acct-Terminate-Cause"])
+		}
+		if s, _ := strconv.Atoi(stop["Acct-Session-Time"]); s < 2 || s > 4 {
+			t.Errorf("idle session lasted %d s, want about 2", s)
+		}
+		l.cl.Send("/interface pppoe-client set PPPoE-Out disabled=yes")
+		l.ac.Poll("/ppp active print count-only", "0", 10*time.Second)
+	})
+
 	t.Run("accounting", func(t *testing.T) {
 		l.t = t
 		mark := len(l.fr.DetailText())
@@ -299,6 +316,20 @@ func TestRadius(t *testing.T) {
 		l.ac.Poll("/ppp active print count-only", "0", 10*time.Second)
 	})
 
+	// A Stop record made while the server is down arrives once it is
+	// back (RFC 2866 §2: retried until acknowledged).
+	t.Run("accounting-survives-restart", func(t *testing.T) {
+		l.t = t
+		mark := len(l.fr.DetailText())
+		mon := l.dial("MT-User", "StrongPass", "pap")
+		start := l.waitRecord(l.fr, mark, map[string]string{"User-Name": "MT-User", "Acct-Status-Type": "Start", "Framed-IP-Address": field(mon, "local-address")}, 5*time.Second)
+		l.fr.Stop()
+		l.hangUp()
+		time.Sleep(2 * time.Second) // a few failed rounds
+		l.fr.Start()
+		l.waitRecord(l.fr, mark, map[string]string{"Acct-Session-Id": start["Acct-Session-Id"], "Acct-Status-Type": "Stop"}, 10*time.Second)
+	})
+
 	t.Run("failover", func(t *testing.T) {
 		l.t = t
 		second := nstest.StartFreeRADIUS(t, l.pair.AC, nstest.RadiusConfig{
@@ -319,6 +350,7 @@ func TestRadius(t *testing.T) {
 		l.hangUp()
 		l.cl.Send("/interface pppoe-client set PPPoE-Out user=MT-User password=StrongPass allow=pap disabled=no")
 		l.ac.Poll(`/log print where message~"login failed"`, "RADIUS server not responding (tried 127.0.0.1, 127.0.0.2)", 20*time.Second)
+		l.cl.Poll("/interface pppoe-client monitor PPPoE-Out once", "RADIUS server not responding", 10*time.Second)
 		l.cl.Send("/interface pppoe-client set PPPoE-Out disabled=yes")
 	})
 }
