@@ -229,3 +229,56 @@ func seconds(a radius.Attribute) (time.Duration, error) {
 	}
 	return time.Duration(n) * time.Second, nil
 }
+
+// Route is a route toward the user: Framed-Route, or the subnet of
+// Framed-IP-Address and Framed-IP-Netmask.
+type Route struct {
+	Dst    netip.Prefix
+	Metric int
+}
+
+// Routes are the routes the reply asks the NAS to point at the session:
+// each Framed-Route ("<dst>[/<bits>] [<gateway> [<metric>…]]", RFC 2865
+// §5.22; the gateway, when given, is the user's end of the link, which a
+// point-to-point link needs no address for) and, with a Framed-IP-Netmask
+// shorter than /32, the user's whole subnet (RFC 2865 §5.9). A malformed
+// Framed-Route is skipped and reported in bad.
+func (r *Reply) Routes() (routes []Route, bad []string) {
+	for _, s := range r.FramedRoutes {
+		f := strings.Fields(s)
+		if len(f) == 0 {
+			bad = append(bad, s)
+			continue
+		}
+		dst := f[0]
+		if !strings.Contains(dst, "/") {
+			dst += "/32"
+		}
+		p, err := netip.ParsePrefix(dst)
+		if err != nil || !p.Addr().Is4() {
+			bad = append(bad, s)
+			continue
+		}
+		rt := Route{Dst: p.Masked()}
+		if len(f) > 2 {
+			if m, err := strconv.Atoi(f[2]); err == nil && m >= 0 {
+				rt.Metric = m
+			}
+		}
+		routes = append(routes, rt)
+	}
+	if r.FramedIP.Is4() && r.FramedNetmask.Is4() {
+		ones := 0
+		for _, b := range r.FramedNetmask.As4() {
+			for i := 7; i >= 0 && b&(1<<i) != 0; i-- {
+				ones++
+			}
+		}
+		if ones < 32 {
+			if p, err := r.FramedIP.Prefix(ones); err == nil {
+				routes = append(routes, Route{Dst: p})
+			}
+		}
+	}
+	return routes, bad
+}

@@ -310,6 +310,27 @@ func (s *serverSession) RateLimit() string {
 	return s.profile.RateLimit
 }
 
+// addRadiusRoutes points the routes of the Access-Accept (Framed-Route,
+// Framed-IP-Netmask) at the session's TUN; they go with the device.
+func (s *serverSession) addRadiusRoutes(name string) {
+	s.mu.Lock()
+	rad := s.rad
+	s.mu.Unlock()
+	ifc := s.tun.ifc.Load()
+	if rad == nil || ifc == nil {
+		return
+	}
+	routes, bad := rad.Routes()
+	for _, b := range bad {
+		s.r.log.Add("radius,warning", "%s: Framed-Route %q not understood", name, b)
+	}
+	for _, rt := range routes {
+		if err := ifc.AddRoute(dataplane.Route{Dst: rt.Dst, Metric: rt.Metric}); err != nil {
+			s.r.log.Add("radius,error", "%s: route %v: %v", name, rt.Dst, err)
+		}
+	}
+}
+
 // sessionUp starts what runs while the session is up: the session and
 // idle timeouts, and accounting (Start, then Interim-Updates).
 func (s *serverSession) sessionUp() {

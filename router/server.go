@@ -492,6 +492,7 @@ func (s *serverSession) connected(gen uint64, st ppp.Status) {
 	s.up = true
 	name, user := s.ifname, s.user
 	s.mu.Unlock()
+	s.addRadiusRoutes(name)
 	s.sessionUp()
 	s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, st.PeerAddr, st.Method)
 }

@@ -17,7 +17,7 @@ import (
 const radiusUsers = `MT-User Cleartext-Password := "StrongPass"
 	Class = "seed-class", Acct-Interim-Interval = 1
 fixed Cleartext-Password := "pw"
-	Framed-IP-Address = 10.0.0.77
+	Framed-IP-Address = 10.0.0.77, Framed-Route = "192.168.77.0/24 0.0.0.0 5", Framed-IP-Netmask = 255.255.255.255
 pooled Cleartext-Password := "pw"
 	Framed-Pool = "radius-pool"
 golden Cleartext-Password := "pw"
@@ -180,6 +180,11 @@ func TestRadius(t *testing.T) {
 		mon := l.dial("fixed", "pw", "chap")
 		if got := field(mon, "local-address"); got != "10.0.0.77" {
 			t.Errorf("address %q, want Framed-IP-Address 10.0.0.77", got)
+		}
+		// Framed-Route: the subscriber's network is routed into its
+		// session.
+		if out := nstest.Run(t, "ip", "-n", l.pair.AC, "route", "show", "192.168.77.0/24"); !strings.Contains(out, "metric 5") {
+			t.Errorf("no route 192.168.77.0/24 metric 5 into the session: %q", out)
 		}
 		l.hangUp()
 	})
