@@ -219,6 +219,19 @@ func DecodeRequest(p *radius.Packet) (*Request, int) {
 	if req.Disconnect {
 		return req, 0
 	}
+	// RFC 5176 §3.5: a CoA asking for a change rosh cannot make gets a
+	// NAK with Unsupported-Attribute, not a partial ACK.
+	for _, a := range p.Attributes {
+		if a.Type == rfc2865.VendorSpecific_Type {
+			if id, v, err := radius.VendorSpecific(a.Attribute); err == nil && id == mikrotikVendor && len(v) > 0 && v[0] == mikrotikRateLimit {
+				continue
+			}
+			return req, ErrorCauseUnsupportedAttribute
+		}
+		if !coaAttributes[a.Type] {
+			return req, ErrorCauseUnsupportedAttribute
+		}
+	}
 	p2 := *p
 	p2.Code = radius.CodeCoARequest
 	ch, err := DecodeReply(&p2)
@@ -232,6 +245,26 @@ func DecodeRequest(p *radius.Packet) (*Request, int) {
 	_, err = mikrotik.MikrotikRateLimit_Lookup(p)
 	req.HasRateLimit = err == nil
 	return req, 0
+}
+
+// MikroTik's vendor id and Mikrotik-Rate-Limit's type (its dictionary).
+const (
+	mikrotikVendor    = 14988
+	mikrotikRateLimit = 8
+)
+
+// coaAttributes are what a CoA-Request may carry: session and NAS
+// identification (RFC 5176 §3), the changes rosh applies, and the
+// attributes any request may have.
+var coaAttributes = map[radius.Type]bool{
+	rfc2865.UserName_Type: true, rfc2865.NASIPAddress_Type: true, rfc2865.NASPort_Type: true,
+	rfc2865.FramedIPAddress_Type: true, rfc2865.SessionTimeout_Type: true, rfc2865.IdleTimeout_Type: true,
+	rfc2865.CalledStationID_Type: true, rfc2865.CallingStationID_Type: true, rfc2865.NASIdentifier_Type: true,
+	rfc2865.State_Type: true, rfc2865.Class_Type: true, rfc2865.ReplyMessage_Type: true,
+	rfc2866.AcctSessionID_Type: true, rfc2866.AcctDelayTime_Type: true,
+	55:                       true, // Event-Timestamp (RFC 2869 §5.3)
+	attrMessageAuthenticator: true,
+	85:                       true, // Acct-Interim-Interval (RFC 2869 §5.16)
 }
 
 // String names a request for the log.
