@@ -24,6 +24,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"rosh/link"
+	"rosh/nstest/impair"
 )
 
 var serial atomic.Int32
@@ -37,6 +38,12 @@ type Pair struct {
 	// ACMAC and ClientMAC are the ends' addresses if the test fixed them
 	// (MACs); nil means the kernel chose them.
 	ACMAC, ClientMAC net.HardwareAddr
+	// Relay, with Impaired, is the relay between the two sides, in
+	// namespace RelayNS; nil otherwise.
+	Relay   *impair.Relay
+	RelayNS string
+
+	impaired bool
 }
 
 // An Option changes how NewPair makes the pair.
@@ -46,6 +53,15 @@ type Option func(*Pair)
 // the wire.
 func MACs(ac, client net.HardwareAddr) Option {
 	return func(p *Pair) { p.ACMAC, p.ClientMAC = ac, client }
+}
+
+// Impaired puts a third namespace between the two, joined to each by a
+// veth pair of its own, with an impair.Relay forwarding frames between
+// them: a line whose loss and delay the test sets (Pair.Relay) while it
+// runs. The relay's interfaces are "ac" (towards ether3) and "cl"
+// (towards ether2); it starts unimpaired and is closed at cleanup.
+func Impaired() Option {
+	return func(p *Pair) { p.impaired = true }
 }
 
 // Run runs a command and fails the test if it fails.
@@ -73,27 +89,54 @@ func NewPair(t testing.TB, opts ...Option) *Pair {
 	for _, o := range opts {
 		o(p)
 	}
-	for _, ns := range []string{p.AC, p.Client} {
+	names := []string{p.AC, p.Client}
+	if p.impaired {
+		p.RelayNS = id + "r"
+		names = append(names, p.RelayNS)
+	}
+	for _, ns := range names {
 		Run(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 		Run(t, "ip", "-n", ns, "link", "set", "lo", "up")
 	}
-	// Made inside the AC's namespace with the peer put straight into the
-	// client's: the pair never exists in the host's namespace.
-	add := []string{"-n", p.AC, "link", "add", p.ACIf}
-	if p.ACMAC != nil {
-		add = append(add, "address", p.ACMAC.String())
+	if !p.impaired {
+		veth(t, p.AC, p.ACIf, p.ACMAC, p.Client, p.ClientIf, p.ClientMAC)
+		return p
 	}
-	add = append(add, "type", "veth", "peer", "name", p.ClientIf)
-	if p.ClientMAC != nil {
-		add = append(add, "address", p.ClientMAC.String())
+	veth(t, p.AC, p.ACIf, p.ACMAC, p.RelayNS, "ac", nil)
+	veth(t, p.Client, p.ClientIf, p.ClientMAC, p.RelayNS, "cl", nil)
+	err := InNamespace(p.RelayNS, func() error {
+		var err error
+		p.Relay, err = impair.Open("ac", "cl")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("starting the relay in %s: %v", p.RelayNS, err)
 	}
-	Run(t, "ip", append(add, "netns", p.Client)...)
-	Run(t, "ip", "-n", p.AC, "link", "set", p.ACIf, "up")
-	Run(t, "ip", "-n", p.Client, "link", "set", p.ClientIf, "up")
-	waitCarrier(t, p.AC, p.ACIf)
-	waitCarrier(t, p.Client, p.ClientIf)
+	// Registered after the namespaces' removal, so it runs before it.
+	t.Cleanup(func() { p.Relay.Close() })
 	return p
+}
+
+// veth makes a veth pair from interface a in namespace nsA (MAC macA, or
+// the kernel's choice when nil) to b in nsB, both up with carrier. It is
+// made inside nsA with the peer put straight into nsB: the pair never
+// exists in the host's namespace.
+func veth(t testing.TB, nsA, a string, macA net.HardwareAddr, nsB, b string, macB net.HardwareAddr) {
+	t.Helper()
+	add := []string{"-n", nsA, "link", "add", a}
+	if macA != nil {
+		add = append(add, "address", macA.String())
+	}
+	add = append(add, "type", "veth", "peer", "name", b)
+	if macB != nil {
+		add = append(add, "address", macB.String())
+	}
+	Run(t, "ip", append(add, "netns", nsB)...)
+	Run(t, "ip", "-n", nsA, "link", "set", a, "up")
+	Run(t, "ip", "-n", nsB, "link", "set", b, "up")
+	waitCarrier(t, nsA, a)
+	waitCarrier(t, nsB, b)
 }
 
 // waitCarrier waits for ifname in namespace ns to have carrier (LOWER_UP),
