@@ -81,6 +81,11 @@ type Config struct {
 	// is up or failed, before it tears them down; negative holds until
 	// Run's context ends.
 	Hold time.Duration
+	// Redial is how long a subscriber waits to dial again after its
+	// setup failed or its session ended, as a CPE does, until Stop; 0
+	// dials once. With it Failed and Lost count attempts, Established
+	// every session that came up, and Up is the figure to watch.
+	Redial time.Duration
 }
 
 // Stats is a snapshot of an emulation.
@@ -95,6 +100,8 @@ type Stats struct {
 	// Ended counts the subscribers whose goroutine is over, whatever the
 	// outcome; Ended == Sessions once everything is down.
 	Ended int
+	// HungUp counts the sessions Hangup closed.
+	HungUp int
 }
 
 // Emulator is a running emulation; Start makes one.
@@ -111,12 +118,13 @@ type Emulator struct {
 	wg       sync.WaitGroup // one per subscriber, and the launcher
 	pending  chan struct{}  // a token per subscriber in setup (MaxPending)
 
-	started, up, established, failed, lost, ended atomic.Int64
+	started, up, established, failed, lost, ended, hungUp atomic.Int64
 	padiSent, padrSent                            atomic.Int64
 
 	mu       sync.Mutex
 	stopping bool
-	live     map[*ppp.Session]struct{} // PPP sessions running, for Stop
+	live     map[*ppp.Session]bool     // PPP sessions running, for Stop: up?
+	hangups  map[*ppp.Session]bool     // sessions Hangup is closing
 	failures map[string]int            // setup failures by reason
 	losses   map[string]int            // established sessions lost, by reason
 	examples map[string]string         // the first full error of each reason
@@ -162,7 +170,8 @@ func Start(port *link.Port, cfg Config) (*Emulator, error) {
 		port:     port,
 		cfg:      cfg,
 		base:     macNumber(base),
-		live:     make(map[*ppp.Session]struct{}),
+		live:     make(map[*ppp.Session]bool),
+		hangups:  make(map[*ppp.Session]bool),
 		failures: make(map[string]int),
 		losses:   make(map[string]int),
 		examples: make(map[string]string),
@@ -250,10 +259,36 @@ func (e *Emulator) launch() {
 	}
 }
 
-// subscriber is one host: discovery, then its PPP session until it ends.
+// subscriber is one host: discovery, then its PPP session until it ends;
+// then again after Redial, if set. It holds a MaxPending token when it
+// starts (launch took it).
 func (e *Emulator) subscriber(i int) {
 	defer e.wg.Done()
 	defer e.ended.Add(1)
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-time.After(e.cfg.Redial):
+			case <-e.dialCtx.Done():
+				return
+			}
+			if e.pending != nil {
+				select {
+				case e.pending <- struct{}{}:
+				case <-e.dialCtx.Done():
+					return
+				}
+			}
+		}
+		e.attempt(i)
+		if e.cfg.Redial <= 0 || e.dialCtx.Err() != nil {
+			return
+		}
+	}
+}
+
+// attempt is one dial of subscriber i and its session, to the end.
+func (e *Emulator) attempt(i int) {
 	began := time.Now()
 	index := e.cfg.First + i
 	// settled gives back the subscriber's MaxPending token, once: when
@@ -291,7 +326,8 @@ func (e *Emulator) subscriber(i int) {
 	e.dials = append(e.dials, time.Since(began))
 	e.mu.Unlock()
 	var isUp atomic.Bool
-	p, err := ppp.NewOnLink(ppp.Config{
+	var p *ppp.Session
+	p, err = ppp.NewOnLink(ppp.Config{
 		Role:      ppp.RoleClient,
 		User:      pattern(e.cfg.UserPattern, index),
 		Password:  pattern(e.cfg.Password, index),
@@ -301,7 +337,7 @@ func (e *Emulator) subscriber(i int) {
 		Keepalive: e.cfg.Keepalive,
 		OnEvent: func(ev ppp.Event) {
 			if ev.Kind == ppp.EventUp && !isUp.Swap(true) {
-				e.onUp(time.Since(began))
+				e.onUp(p, time.Since(began))
 				settle()
 			}
 		},
@@ -328,7 +364,7 @@ func (e *Emulator) subscriber(i int) {
 	err = p.Run(runCtx)
 	guard()
 	ps.Close() // the PADT, unless the peer's ended the session
-	e.untrack(p)
+	hungUp := e.untrack(p)
 	if !isUp.Load() {
 		if c := context.Cause(runCtx); c != nil {
 			err = c
@@ -336,7 +372,7 @@ func (e *Emulator) subscriber(i int) {
 		e.fail(err)
 		return
 	}
-	e.down(ps, err)
+	e.down(ps, err, hungUp)
 }
 
 // Reasons of failures that are the emulator's own.
@@ -404,11 +440,14 @@ func (e *Emulator) fail(err error) {
 	e.mu.Unlock()
 }
 
-func (e *Emulator) onUp(setup time.Duration) {
+func (e *Emulator) onUp(p *ppp.Session, setup time.Duration) {
 	now := time.Now()
 	e.up.Add(1)
 	e.established.Add(1)
 	e.mu.Lock()
+	if _, ok := e.live[p]; ok {
+		e.live[p] = true
+	}
 	if e.firstUp.IsZero() {
 		e.firstUp = now
 	}
@@ -417,9 +456,10 @@ func (e *Emulator) onUp(setup time.Duration) {
 	e.mu.Unlock()
 }
 
-// down counts the end of an established session: one the emulator closed,
-// or one lost to the peer (its PADT, its Terminate-Request, keepalive).
-func (e *Emulator) down(ps *pppoe.Session, err error) {
+// down counts the end of an established session: one the emulator closed
+// (Stop, Hangup), or one lost to the peer (its PADT, its
+// Terminate-Request, keepalive).
+func (e *Emulator) down(ps *pppoe.Session, err error, hungUp bool) {
 	now := time.Now()
 	e.up.Add(-1)
 	e.mu.Lock()
@@ -428,10 +468,36 @@ func (e *Emulator) down(ps *pppoe.Session, err error) {
 	if errors.Is(ps.Err(), pppoe.ErrTerminated) {
 		e.padtIn++
 	}
-	if !e.stopping {
+	switch {
+	case hungUp:
+		e.hungUp.Add(1)
+	case !e.stopping:
 		e.lost.Add(1)
 		e.losses[e.reason(err)]++
 	}
+}
+
+// Hangup closes n of the sessions that are up, chosen at random, the way a
+// subscriber switching its CPE off would (LCP Terminate-Request, then the
+// PADT): churn. With Redial they dial again. It returns how many it
+// closed, fewer when fewer are up.
+func (e *Emulator) Hangup(n int) int {
+	e.mu.Lock()
+	var pick []*ppp.Session
+	for p, up := range e.live { // map order: random enough
+		if len(pick) == n {
+			break
+		}
+		if up && !e.hangups[p] {
+			pick = append(pick, p)
+			e.hangups[p] = true
+		}
+	}
+	e.mu.Unlock()
+	for _, p := range pick {
+		p.Close("hung up")
+	}
+	return len(pick)
 }
 
 // track registers a PPP session for Stop; false once Stop has begun.
@@ -441,14 +507,19 @@ func (e *Emulator) track(p *ppp.Session) bool {
 	if e.stopping {
 		return false
 	}
-	e.live[p] = struct{}{}
+	e.live[p] = false
 	return true
 }
 
-func (e *Emulator) untrack(p *ppp.Session) {
+// untrack forgets a session that ended, and reports whether Hangup closed
+// it.
+func (e *Emulator) untrack(p *ppp.Session) bool {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	delete(e.live, p)
-	e.mu.Unlock()
+	hung := e.hangups[p]
+	delete(e.hangups, p)
+	return hung
 }
 
 // Stats returns a snapshot of the emulation.
@@ -461,6 +532,7 @@ func (e *Emulator) Stats() Stats {
 		Failed:      int(e.failed.Load()),
 		Lost:        int(e.lost.Load()),
 		Ended:       int(e.ended.Load()),
+		HungUp:      int(e.hungUp.Load()),
 	}
 }
 

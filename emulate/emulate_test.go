@@ -337,3 +337,35 @@ func TestRunHold(t *testing.T) {
 		t.Errorf("report %+v, %d progress ticks", r, ticks.Load())
 	}
 }
+
+// With Redial, Hangup's churn is made good: the subscribers hung up dial
+// again and the count of sessions up returns to where it was; none of it
+// counts as lost.
+func TestEmulateHangupRedial(t *testing.T) {
+	checkLeaks(t)
+	acPort, emPort := newNet(t)
+	ac := startTestAC(t, acPort, ppp.Methods(ppp.PAP), 0, samePassword)
+	const n = 30
+	e, err := Start(emPort, Config{Sessions: n, Password: "pw", Redial: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.Wait(ctx, func(s Stats) bool { return s.Up == n }); err != nil {
+		t.Fatalf("not all up: %+v", e.Stats())
+	}
+	if got := e.Hangup(10); got != 10 {
+		t.Fatalf("Hangup(10) closed %d", got)
+	}
+	if err := e.Wait(ctx, func(s Stats) bool { return s.HungUp == 10 && s.Up == n && s.Established == n+10 }); err != nil {
+		t.Fatalf("churn not made good: %+v", e.Stats())
+	}
+	if got := ac.ac.Stats().Sessions; got != n {
+		t.Errorf("AC has %d sessions, want %d", got, n)
+	}
+	r := e.Stop()
+	if r.Lost != 0 || r.Failed != 0 {
+		t.Errorf("report %+v: want nothing lost or failed", r)
+	}
+}

@@ -91,6 +91,7 @@ func emulateCommand(code *int) *cobra.Command {
 	f.StringVar(&cfg.ACName, "ac-name", "", "take offers only from this access concentrator")
 	f.StringVar(&macBase, "mac-base", "", "first subscriber's MAC, the others count up (default 02 and the interface MAC's last three octets, then 00:00)")
 	f.DurationVar(&cfg.Keepalive, "keepalive", 10*time.Second, "LCP echo interval of each subscriber (0: only answer the AC's)")
+	f.DurationVar(&cfg.Redial, "redial", 0, "dial again this long after a failure or a lost session, as a CPE does (0: dial once)")
 	f.DurationVar(&cfg.SetupTimeout, "timeout", emulate.DefaultSetupTimeout, "give up on a subscriber not up within this time")
 	cmd.MarkFlagRequired("interface")
 	return cmd
