@@ -849,12 +849,15 @@ func (s *Session) onTimer(id timerID) {
 	}
 }
 
-// Keepalive: an Echo-Request once nothing has been received for the
-// keepalive time, another half that time later, and the end once nothing
-// has been received for twice the keepalive time. When an echo is out,
+// Keepalive, as RouterOS's keepalive-timeout is documented: once nothing
+// has been received for the keepalive time, an Echo-Request every second
+// (echoEvery), and the end once nothing has been received for twice the
+// keepalive time and the first echo has been out for one. So a keepalive of 10 s sends ten echoes before it gives
+// up, and a line that loses one frame in five does not end a session:
+// all ten, and every answer, would have to be lost. When an echo is out,
 // the first frame back moves the next check to a whole keepalive time
-// later: the half-time check is for an echo that got no answer, and an
-// answered one needs no wake-up for it.
+// later: the one-second checks are for echoes that got no answer, and an
+// answered one needs no wake-up for them.
 //
 // The checks fall on a grid of keepaliveGrid shared by every session, a
 // little late rather than early: an access concentrator with 10,000
@@ -866,6 +869,10 @@ func (s *Session) onTimer(id timerID) {
 // keepaliveGrid is the spacing of the keepalive checks: a tenth of a
 // second, against keepalive times of seconds.
 const keepaliveGrid = 100 * time.Millisecond
+
+// echoEvery is how often an unanswered keepalive repeats its Echo-Request:
+// every second, or twice within a keepalive time shorter than 2 s.
+func echoEvery(k time.Duration) time.Duration { return min(time.Second, k/2) }
 
 func (s *Session) startKeepalive() {
 	if s.cfg.Keepalive <= 0 {
@@ -904,7 +911,7 @@ func (s *Session) keepalive() {
 			s.echoOut, s.echoSince = true, now
 		}
 		s.lcp.sendEcho()
-		next = min(k/2, s.echoSince.Add(k).Sub(now))
+		next = min(echoEvery(k), s.echoSince.Add(k).Sub(now))
 	default:
 		next = k - idle
 	}
