@@ -119,17 +119,17 @@ type Emulator struct {
 	pending  chan struct{}  // a token per subscriber in setup (MaxPending)
 
 	started, up, established, failed, lost, ended, hungUp atomic.Int64
-	padiSent, padrSent                            atomic.Int64
+	padiSent, padrSent                                    atomic.Int64
 
 	mu       sync.Mutex
 	stopping bool
-	live     map[*ppp.Session]bool     // PPP sessions running, for Stop: up?
-	hangups  map[*ppp.Session]bool     // sessions Hangup is closing
-	failures map[string]int            // setup failures by reason
-	losses   map[string]int            // established sessions lost, by reason
-	examples map[string]string         // the first full error of each reason
-	setups   []time.Duration           // first PADI to IPCP up, per session
-	dials    []time.Duration           // first PADI to PADS, per session
+	live     map[*ppp.Session]bool // PPP sessions running, for Stop: up?
+	hangups  map[*ppp.Session]bool // sessions Hangup is closing
+	failures map[string]int        // setup failures by reason
+	losses   map[string]int        // established sessions lost, by reason
+	examples map[string]string     // the first full error of each reason
+	setups   []time.Duration       // first PADI to IPCP up, per session
+	dials    []time.Duration       // first PADI to PADS, per session
 	firstUp  time.Time
 	lastUp   time.Time
 	lastEnd  time.Time
