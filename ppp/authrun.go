@@ -510,6 +510,21 @@ func (a *authSelf) challenge(c CHAPPacket) {
 	a.s.startTimer(timerAuthSelf, a.s.authDeadline())
 }
 
+// peerInNetworkPhase is told that an NCP packet came while we wait for
+// the verdict on our Response: the authenticator has sent its Success and
+// moved on, and the Success was lost. RFC 1994 §4.2 foresees it ("the
+// Success might be lost"): the authenticator must answer a repeated
+// Response with the verdict it gave, so we repeat ours. Without it the
+// authenticator, done with Challenges, sends only IPCP, which we may not
+// take before the verdict, and the session never comes up. The peer's
+// NCP retransmissions pace the repeats.
+func (a *authSelf) peerInNetworkPhase() {
+	if !a.active || a.done || !a.haveResp || a.method == PAP {
+		return
+	}
+	a.s.send(ProtoCHAP, a.resp)
+}
+
 // checkAuthenticator verifies MS-CHAPv2's mutual authentication (RFC 2759
 // §5): the server must prove it knows our password. It returns why not.
 func (a *authSelf) checkAuthenticator(msg string) string {

@@ -854,7 +854,10 @@ func (s *Session) onTimer(id timerID) {
 // (echoEvery), and the end once nothing has been received for twice the
 // keepalive time and the first echo has been out for one. So a keepalive of 10 s sends ten echoes before it gives
 // up, and a line that loses one frame in five does not end a session:
-// all ten, and every answer, would have to be lost. When an echo is out,
+// all ten, or every answer, would have to be lost (0.36^10, 4 in 100,000
+// at 20% loss each way). A keepalive shorter than 10 s sends its ten
+// echoes closer together, so that it is no more fragile: two echoes, at
+// 2 s, would give up once in eight at that loss. When an echo is out,
 // the first frame back moves the next check to a whole keepalive time
 // later: the one-second checks are for echoes that got no answer, and an
 // answered one needs no wake-up for them.
@@ -871,8 +874,8 @@ func (s *Session) onTimer(id timerID) {
 const keepaliveGrid = 100 * time.Millisecond
 
 // echoEvery is how often an unanswered keepalive repeats its Echo-Request:
-// every second, or twice within a keepalive time shorter than 2 s.
-func echoEvery(k time.Duration) time.Duration { return min(time.Second, k/2) }
+// every second, or ten times within a keepalive time shorter than 10 s.
+func echoEvery(k time.Duration) time.Duration { return max(min(time.Second, k/10), keepaliveGrid) }
 
 func (s *Session) startKeepalive() {
 	if s.cfg.Keepalive <= 0 {
@@ -998,6 +1001,9 @@ func (s *Session) receive(proto Protocol, b []byte) {
 	case PhaseNetwork:
 	case PhaseAuthenticate:
 		if proto != ProtoPAP && proto != ProtoCHAP {
+			if proto == ProtoIPCP {
+				s.authSelf.peerInNetworkPhase()
+			}
 			s.discard(proto, "authenticating")
 			return
 		}
@@ -1174,7 +1180,6 @@ func (s *Session) lcpUp() {
 	if s.infoOn() {
 		s.log.Info("LCP opened", "topic", "lcp", "mtu", s.mtu(), "mru", s.snapshot().MRU)
 	}
-	s.startKeepalive()
 	peerAuth, selfAuth := s.lcp.got.auth, s.lcp.his.auth
 	if peerAuth == MethodNone && selfAuth == MethodNone {
 		s.networkPhase()
@@ -1261,6 +1266,15 @@ func (s *Session) networkPhase() {
 		s.ipAssigned = true
 	}
 	s.setPhase(PhaseNetwork)
+	// Keepalive begins here, not at LCP's tlu: our LCP can be Opened
+	// while the peer's is still in Ack-Sent, our last Configure-Ack lost,
+	// and the peer rightly leaves Echo-Requests unanswered until its
+	// Restart timer resends (RFC 1661 §4.3, §5.8) — a keepalive shorter
+	// than that timer would end a session that is about to come up.
+	// Before this point the Restart timer with Max-Configure, and the
+	// authentication timeout, bound each phase; from here, the peer has
+	// authenticated or been authenticated, so its LCP is Opened.
+	s.startKeepalive()
 	if s.ipcp.f.state == StateInitial {
 		s.ipcp.f.open()
 	}

@@ -258,6 +258,41 @@ func TestCHAPRetransmit(t *testing.T) {
 	}
 }
 
+// TestCHAPLostSuccess: the authenticator's Success is lost, and the
+// authenticator has moved on to the Network phase and sends no more
+// Challenges, only IPCP. At that IPCP the peer repeats its Response, the
+// authenticator repeats its verdict (RFC 1994 §4.2), and the session
+// comes up. Without the repeat, the peer waited in the Authenticate phase
+// until it gave up.
+func TestCHAPLostSuccess(t *testing.T) {
+	for _, m := range []ppp.Method{ppp.CHAP, ppp.MSCHAPv1, ppp.MSCHAPv2} {
+		t.Run(m.String(), func(t *testing.T) {
+			n := newNet(t, clientConfig(0), serverConfig(ppp.Methods(m)))
+			dropped := 0
+			n.drop = func(fromClient bool, p ppp.Protocol, b []byte) bool {
+				if !fromClient && p == ppp.ProtoCHAP && len(b) > 0 && ppp.Code(b[0]) == ppp.CHAPSuccess && dropped == 0 {
+					dropped++
+					return true
+				}
+				return false
+			}
+			n.start()
+			n.advance(10*time.Second, 100*time.Millisecond)
+			if dropped != 1 {
+				t.Fatalf("%d Success dropped, want 1", dropped)
+			}
+			if got := n.count(false, ppp.ProtoCHAP, ppp.CHAPChallenge); got != 1 {
+				t.Errorf("%d challenges, want 1", got)
+			}
+			for _, s := range []*ppp.Session{n.client, n.server} {
+				if st := s.Status(); st.Phase != ppp.PhaseNetwork || st.Err != nil {
+					t.Errorf("not up: phase %v err %v", st.Phase, st.Err)
+				}
+			}
+		})
+	}
+}
+
 // TestNegotiationTimeout: a silent peer gets Max-Configure
 // Configure-Requests, 3 s apart, then the session ends.
 func TestNegotiationTimeout(t *testing.T) {
