@@ -163,8 +163,12 @@ var (
 	reasonNoSessionID    = []byte("no free session id")
 )
 
-// recentPADR is how long a repeated PADR is taken as a retransmission.
-const recentPADR = 5 * time.Second
+// recentPADR is how long a repeated PADR is taken as a retransmission: a
+// client's whole PADR series (RFC 2516 §7: the timeout doubles — 1, 2, 4,
+// 8 s — before it goes back to PADI), so that a PADS lost more than once
+// is answered again, not with a second session beside an unused one. (A
+// session whose client has sent anything is never taken for one.)
+const recentPADR = 16 * time.Second
 
 // NewAC starts an access concentrator on port with no services; add them
 // with SetService.
