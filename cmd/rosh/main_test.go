@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -151,12 +150,64 @@ func TestInteractiveTerminal(t *testing.T) {
 	}
 }
 
-// TestKill9DuringChanges kills rosh with SIGKILL in the middle of a burst
-// of changes, several times at different moments: the configuration file
-// must always load, and hold a prefix of the changes (pools p0..pK-1).
+// kill9Changes is 1,000 configuration changes — adds, sets and removes of
+// /ip pool entries — and the /ip pool section of the export after each
+// prefix of them: states[k] is the state after the first k changes.
+func kill9Changes() (cmds []string, states []string) {
+	type pool struct{ name, ranges string }
+	var model []pool
+	export := func() string {
+		var b strings.Builder
+		for _, p := range model {
+			fmt.Fprintf(&b, "add name=%s ranges=%s\n", p.name, p.ranges)
+		}
+		return b.String()
+	}
+	states = append(states, export())
+	for i := range 1000 {
+		switch {
+		case i%4 == 3 && len(model) >= 2:
+			j := (i * 7) % len(model)
+			model[j].ranges = fmt.Sprintf("10.200.%d.%d", i/256, i%256)
+			cmds = append(cmds, fmt.Sprintf("/ip pool set %s ranges=%s", model[j].name, model[j].ranges))
+		case i%9 == 8 && len(model) >= 3:
+			j := (i * 5) % len(model)
+			cmds = append(cmds, "/ip pool remove "+model[j].name)
+			model = append(model[:j], model[j+1:]...)
+		default:
+			p := pool{fmt.Sprintf("p%d", i), fmt.Sprintf("10.%d.%d.1", i/256, i%256)}
+			model = append(model, p)
+			cmds = append(cmds, fmt.Sprintf("/ip pool add name=%s ranges=%s", p.name, p.ranges))
+		}
+		states = append(states, export())
+	}
+	return cmds, states
+}
+
+// poolSection is the "add" lines of the /ip pool section of an export.
+func poolSection(export string) string {
+	var b strings.Builder
+	in := false
+	for _, l := range strings.Split(export, "\n") {
+		switch {
+		case strings.HasPrefix(l, "/"):
+			in = l == "/ip pool"
+		case in && strings.HasPrefix(l, "add "):
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestKill9DuringChanges kills rosh with SIGKILL in the middle of 1,000
+// rapid changes (adds, sets and removes), several times at different
+// moments: the configuration file must always load, and what it loads
+// must be exactly the state after some prefix of the changes — not a
+// mix, not a torn entry, not a change without the ones before it.
 func TestKill9DuringChanges(t *testing.T) {
+	cmds, states := kill9Changes()
 	cfg := filepath.Join(t.TempDir(), "config.rsc")
-	for round, delay := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 150 * time.Millisecond} {
+	for round, delay := range []time.Duration{0, 2 * time.Millisecond, 10 * time.Millisecond, 40 * time.Millisecond, 150 * time.Millisecond} {
 		os.Remove(cfg)
 		cmd := exec.Command(roshBin, "--config", cfg)
 		in, err := cmd.StdinPipe()
@@ -168,34 +219,42 @@ func TestKill9DuringChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		go func() {
-			for i := 0; i < 1000; i++ {
-				if _, err := fmt.Fprintf(in, "/ip pool add name=p%d ranges=10.%d.%d.1\n", i, i/256, i%256); err != nil {
+			for _, c := range cmds {
+				if _, err := io.WriteString(in, c+"\n"); err != nil {
 					return
 				}
 			}
 		}()
+		// The moment counts from the first save, not from the start of
+		// the process, so that every round kills in the middle of it.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if _, err := os.Stat(cfg); err == nil {
+				break
+			}
+		}
 		time.Sleep(delay)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 
 		check := exec.Command(roshBin, "--config", cfg)
-		check.Stdin = strings.NewReader("/ip pool print count-only\n/export\n")
+		check.Stdin = strings.NewReader("/export\n")
 		var out, errOut bytes.Buffer
 		check.Stdout, check.Stderr = &out, &errOut
 		if err := check.Run(); err != nil || errOut.Len() > 0 {
 			t.Fatalf("round %d: configuration does not load after kill -9: %v %s", round, err, errOut.String())
 		}
-		lines := strings.SplitN(out.String(), "\n", 2)
-		n, err := strconv.Atoi(strings.TrimSpace(lines[0]))
-		if err != nil {
-			t.Fatalf("round %d: count-only printed %q", round, lines[0])
-		}
-		for i := 0; i < n; i++ {
-			if !strings.Contains(out.String(), fmt.Sprintf("add name=p%d ranges=", i)) {
-				t.Fatalf("round %d: %d pools saved but p%d missing: not a prefix of the changes", round, n, i)
+		got := poolSection(out.String())
+		prefix := -1
+		for k := len(states) - 1; k >= 0; k-- {
+			if states[k] == got {
+				prefix = k
+				break
 			}
 		}
-		t.Logf("round %d: killed after %v, %d of 1000 changes saved", round, delay, n)
+		if prefix < 0 {
+			t.Fatalf("round %d: the loaded configuration is the state after no prefix of the changes:\n%s", round, got)
+		}
+		t.Logf("round %d: killed %v after the first save: the file holds the state after the first %d of 1000 changes", round, delay, prefix)
 	}
 }
 
