@@ -21,7 +21,7 @@ FUZZTIME ?= 30s
 # for systemd-analyze verify of the unit.
 PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2 ethtool freeradius freeradius-utils systemd
 
-.PHONY: all build run test deps vet fmt-check bench fuzz clean install install-files
+.PHONY: all build run test deps vet fmt-check bench fuzz clean install install-files soak
 
 # make install: DESTDIR stages the files elsewhere (packaging, the test of
 # the unit); without it, systemd is told to reload its units.
@@ -93,6 +93,15 @@ fuzz:
 
 clean:
 	rm -rf bin var
+
+# make soak: 1,000 emulated subscribers on a rosh access concentrator for
+# SOAK (default 10m; SOAK=1m for a short run), a random 10% hung up and
+# redialed every minute; the AC's goroutines, file descriptors, TUN devices
+# and memory must come back to their baseline. Needs root; not part of
+# `make test`.
+SOAK ?= 10m
+soak: deps
+	SOAK=$(SOAK) $(GO) test -tags soak -count=1 -v -run '^TestSoak$$' -timeout 60m ./cmd/rosh
 
 # make interop: rosh against real peers — Debian's pppd 2.4.9 and rp-pppoe
 # in qemu guests (../shared/peers, see its README.md) — as client and as
