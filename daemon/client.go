@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"rosh/shell"
@@ -29,7 +30,10 @@ type Remote struct {
 	byeMsg  string // set before lost is closed
 
 	prompt string
-	quit   bool
+	// quit: /quit was given; detached: Close was called. Both are read
+	// by the goroutine that reports a daemon gone (RunConsole).
+	quit     atomic.Bool
+	detached atomic.Bool
 }
 
 // Attach connects to the daemon on socket. Output of commands is written
@@ -78,6 +82,13 @@ func (r *Remote) read() {
 			r.byeMsg = string(f.Payload)
 			return
 		case KindDone, KindSuggest, KindHelpText:
+			if f.Kind == KindDone {
+				// Known before the daemon's close that follows a /quit
+				// is seen, so that the close is not taken for a failure.
+				if d, err := ParseDone(f.Payload); err == nil && d.Quit {
+					r.quit.Store(true)
+				}
+			}
 			select {
 			case r.replies <- f:
 			default:
@@ -139,7 +150,7 @@ func (r *Remote) Lost() <-chan struct{} { return r.lost }
 func (r *Remote) LostErr() error {
 	select {
 	case <-r.lost:
-		if r.quit && r.byeMsg == "" {
+		if r.detached.Load() || r.quit.Load() && r.byeMsg == "" {
 			return nil
 		}
 		return r.lostErr()
@@ -156,22 +167,21 @@ func (r *Remote) Prompt() string { return r.prompt }
 func (r *Remote) Execute(line string, lineNo int) error {
 	if err := r.write(KindExec, Exec{LineNo: lineNo, Line: line}.Marshal()); err != nil {
 		if r.isLost() {
-			r.quit = true
 			return r.lostErr()
 		}
 		return err
 	}
 	f, err := r.reply(KindDone)
 	if err != nil {
-		r.quit = true
 		return err
 	}
 	d, err := ParseDone(f.Payload)
 	if err != nil {
-		r.quit = true
+		r.c.Close()
 		return err
 	}
-	r.prompt, r.quit = d.Prompt, d.Quit
+	r.prompt = d.Prompt
+	r.quit.Store(d.Quit)
 	if d.Failed {
 		return errors.New(d.Err)
 	}
@@ -219,10 +229,11 @@ func (r *Remote) Help(before string) string {
 func (r *Remote) Interrupt() { r.write(KindInterrupt, nil) }
 
 // Quit implements shell.Console: /quit was given, or the daemon is gone.
-func (r *Remote) Quit() bool { return r.quit || r.isLost() }
+func (r *Remote) Quit() bool { return r.quit.Load() || r.isLost() }
 
 // Close detaches; the daemon keeps running.
 func (r *Remote) Close() error {
+	r.detached.Store(true)
 	err := r.c.Close()
 	<-r.lost
 	return err

@@ -140,7 +140,24 @@ func RunConsole(opt AttachOptions, stdin io.Reader, stdout, stderr io.Writer) in
 		}
 		f.Close()
 	case interactive:
+		// A daemon that goes away (systemctl stop) says so at once; the
+		// prompt leaves at the next key.
+		done := make(chan struct{})
+		go func() {
+			select {
+			case <-r.Lost():
+				if err := r.LostErr(); err != nil {
+					fmt.Fprintf(stderr, "\r\nrosh: %v (press Enter)\r\n", err)
+				}
+			case <-done:
+			}
+		}()
 		shell.RunInteractive(r, stdout)
+		close(done)
+		if r.LostErr() != nil {
+			return 1
+		}
+		return 0
 	default:
 		if shell.RunLines(r, stdin, report) > 0 {
 			status = 1
