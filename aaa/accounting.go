@@ -108,6 +108,9 @@ type Accounting struct {
 	Log func(format string, args ...any)
 	// Retry is the pause between rounds over every server (1 s).
 	Retry time.Duration
+	// Answered, if set, is told how long each answered record took, from
+	// its first transmission to the server's answer (the metrics).
+	Answered func(d time.Duration)
 
 	mu      sync.Mutex
 	queue   []*Record
@@ -200,6 +203,7 @@ func (a *Accounting) run() {
 				return
 			}
 		}
+		start := time.Now()
 		_, srv, err := Exchange(ctx, a.Servers(), true, func(s Server) (*radius.Packet, error) {
 			rec := *r
 			if !rec.NAS.IP.IsValid() {
@@ -208,6 +212,9 @@ func (a *Accounting) run() {
 			return rec.Packet([]byte(s.Secret), time.Now()), nil
 		})
 		if err == nil {
+			if a.Answered != nil {
+				a.Answered(time.Since(start))
+			}
 			if failing && a.Log != nil {
 				a.Log("accounting: %s answers again; %d records waiting", srv, a.Pending()-1)
 			}

@@ -9,6 +9,8 @@ func All() []*Menu {
 	return []*Menu{
 		systemIdentity(),
 		systemResource(),
+		user(),
+		ipService(),
 		interfaceMenu(),
 		ipDNS(),
 		ipPool(),

@@ -138,6 +138,9 @@ func printMonitor(out Output, st router.ClientStatus) {
 // PrintKeyValues prints "key: value" lines with the keys right-aligned,
 // the layout of RouterOS's monitor and of single-item menus.
 func PrintKeyValues(out Output, kv [][2]string) {
+	if r, ok := out.(Recorder); ok && r.Record(kv) {
+		return
+	}
 	w := 0
 	for _, p := range kv {
 		if len(p[0]) > w {

@@ -212,7 +212,7 @@ func (m *Menu) Rows(ctx *Ctx) []*Row {
 		for _, it := range ctx.Cfg.Table(m.Path).Items() {
 			r := &Row{ID: it.ID, Item: it, Values: map[string]string{}}
 			for _, p := range m.Props {
-				if m.IsSet(it, p.Name) {
+				if m.IsSet(it, p.Name) && !p.WriteOnly {
 					r.Values[p.Name] = m.Value(it, p.Name)
 				}
 			}
@@ -282,3 +282,64 @@ var disabledFlag = Flag{Letter: 'X', Name: "disabled", Has: func(_ *Ctx, r *Row)
 
 // dynamicFlag is the D flag of dynamic entries.
 var dynamicFlag = Flag{Letter: 'D', Name: "dynamic", Has: func(_ *Ctx, r *Row) bool { return r.Dynamic }}
+
+// DynamicID is the item id of a dynamic entry: RouterOS numbers them from
+// *80000000 up, apart from configured items.
+func DynamicID(n uint32) string {
+	return "*" + strings.ToUpper(strconv.FormatUint(uint64(0x80000000|n), 16))
+}
+
+// ItemID is how RouterOS writes a configured item's id: *1, *1A.
+func ItemID(id uint32) string { return "*" + strings.ToUpper(strconv.FormatUint(uint64(id), 16)) }
+
+// Record is one row as the RouterOS API returns it: .id first, every
+// printed property by its print detail name, yes/no properties and the
+// row's flags as "true"/"false", the comment; write-only and internal
+// (".x") values left out.
+func (m *Menu) Record(ctx *Ctx, r *Row) [][2]string {
+	var out [][2]string
+	switch {
+	case r.ID != 0:
+		out = append(out, [2]string{".id", ItemID(r.ID)})
+	case r.Values[".id"] != "":
+		out = append(out, [2]string{".id", r.Values[".id"]})
+	}
+	tf := func(yes bool) string {
+		if yes {
+			return "true"
+		}
+		return "false"
+	}
+	seen := map[string]bool{}
+	for _, p := range m.Props {
+		v, ok := r.Values[p.Name]
+		if !ok || p.WriteOnly {
+			continue
+		}
+		if _, isBool := p.Type.(Bool); isBool {
+			v = tf(v == "yes")
+		}
+		out = append(out, [2]string{p.Name, v})
+		seen[p.Name] = true
+	}
+	// Live values a menu shows beyond its properties (kernel-name …).
+	for _, k := range SortedPropNames(r.Values) {
+		if !seen[k] && m.Prop(k) == nil && !strings.HasPrefix(k, ".") {
+			out = append(out, [2]string{k, r.Values[k]})
+			seen[k] = true
+		}
+	}
+	for _, f := range m.Flags {
+		if !seen[f.Name] {
+			out = append(out, [2]string{f.Name, tf(strings.IndexByte(r.Flags, f.Letter) >= 0)})
+			seen[f.Name] = true
+		}
+	}
+	if r.Dynamic && !seen["dynamic"] {
+		out = append(out, [2]string{"dynamic", "true"})
+	}
+	if r.Comment != "" && !seen["comment"] {
+		out = append(out, [2]string{"comment", r.Comment})
+	}
+	return out
+}

@@ -87,6 +87,9 @@ type Prop struct {
 	NoDefault bool
 	Required  bool
 	Sensitive bool // password, secret: hidden from export unless show-sensitive
+	// WriteOnly values are never printed (a /user password): print and
+	// the REST API leave them out; export writes them as Sensitive says.
+	WriteOnly bool
 	Help      string
 	// Complete lists candidate values for Tab completion.
 	Complete func(ctx *Ctx) []string
@@ -148,6 +151,13 @@ type Output interface {
 	Interactive() bool
 	// Stop is closed when the person presses Ctrl-C.
 	Stop() <-chan struct{}
+}
+
+// Recorder is an Output that can take a key/value block as data (a
+// console run for the REST API): PrintKeyValues hands it the block, and
+// prints only when Record reports false.
+type Recorder interface {
+	Record(kv [][2]string) bool
 }
 
 // Menu is one node of the command tree.

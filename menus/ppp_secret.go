@@ -53,6 +53,8 @@ func pppActive() *Menu {
 					"name": s.Name, "service": s.Service, "caller-id": s.CallerID, "address": s.Address,
 					"uptime": FormatDuration(s.Uptime), "encoding": s.Encoding,
 					"session-id": formatSessionID(s.SessionID), ".radius": radius,
+					// The item id RouterOS gives a session (REST .id, remove *8…).
+					".id": DynamicID(uint32(s.SessionID)),
 				}, Live: s.Disconnect}
 				putCounters(r, "", s.Counters)
 				rows = append(rows, r)

@@ -280,3 +280,21 @@ func (s *Set) InUse(name string) bool {
 	p, ok := s.pools[name]
 	return ok && len(p.leases) > 0
 }
+
+// Usage is one pool's size and how many of its addresses are handed out.
+type Usage struct {
+	Pool       string
+	Size, Used uint64
+}
+
+// Usage lists every pool's usage, by name.
+func (s *Set) Usage() []Usage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Usage, 0, len(s.pools))
+	for _, p := range s.pools {
+		out = append(out, Usage{Pool: p.name, Size: p.total, Used: uint64(len(p.leases))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Pool < out[j].Pool })
+	return out
+}

@@ -38,6 +38,9 @@ type clientRun struct {
 	mu  sync.Mutex
 	st  ClientStatus
 	ppp *ppp.Session
+	// everUp: the session of the current dial came up (its end is not a
+	// setup failure).
+	everUp bool
 	// tun is the client's interface: made when the session comes up, or
 	// before dialing with dial-on-demand (and then kept across sessions).
 	tun tunnel
@@ -266,7 +269,11 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 	}
 	c.logf("pppoe,info", "dialing on %s", c.spec.Interface)
 	sess, err := client.Dial(ctx)
+	c.r.eng.Metrics.retireClient(client.Stats())
 	if err != nil {
+		if ctx.Err() == nil {
+			c.r.eng.Metrics.ended(roleClient, false, err)
+		}
 		return err
 	}
 	info := sess.Info()
@@ -296,7 +303,10 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 	})
 	c.mu.Lock()
 	c.ppp = nil
+	everUp := c.everUp
+	c.everUp = false
 	c.mu.Unlock()
+	c.r.eng.Metrics.ended(roleClient, everUp, err)
 	if ifc := c.tun.ifc.Load(); ifc != nil && c.spec.DialOnDemand {
 		// The interface stays, back on its placeholder addresses, for the
 		// next packet to dial again.
@@ -332,7 +342,10 @@ func (c *clientRun) onEvent(e ppp.Event, sess *pppoe.Session) {
 		if st.Phase == ppp.PhaseAuthenticate {
 			c.set(func(cs *ClientStatus) { cs.Status = "verifying password..." })
 		}
+	case ppp.EventAuthenticated:
+		c.r.eng.Metrics.authResult(roleClient, st.Method, true)
 	case ppp.EventAuthFailed:
+		c.r.eng.Metrics.authResult(roleClient, st.Method, false)
 		c.logf("ppp,error", "authentication failed: %v", e.Err)
 	case ppp.EventUp:
 		if err := c.connect(st, sess); err != nil {
@@ -362,6 +375,10 @@ func (c *clientRun) onEvent(e ppp.Event, sess *pppoe.Session) {
 			}
 			cs.Auth = st.Method.String()
 		})
+		c.mu.Lock()
+		c.everUp = true
+		c.mu.Unlock()
+		c.r.eng.Metrics.setup(roleClient)
 		c.logf("ppp,info", "connected, %s -> %s, auth %v", st.LocalAddr, st.PeerAddr, st.Method)
 	case ppp.EventDown, ppp.EventDead:
 		c.tun.down(sess)

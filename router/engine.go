@@ -9,9 +9,11 @@ import (
 // change goes through Update, under one lock, so the console, a script and
 // (later) the REST API see one serial history of changes.
 type Engine struct {
-	mu       sync.Mutex
-	cfg      *Config
-	Log      *Log
+	mu  sync.Mutex
+	cfg *Config
+	Log *Log
+	// Metrics count what the runtime did, for the Prometheus endpoint.
+	Metrics  *Metrics
 	onChange []func()
 	hostIfs  func() []HostInterface
 	live     Live
@@ -23,7 +25,7 @@ var ErrNotRunning = errors.New("failure: pppoe engine not running")
 
 // NewEngine returns an engine with an empty configuration.
 func NewEngine() *Engine {
-	return &Engine{cfg: NewConfig(), Log: NewLog(1000), hostIfs: ListHostInterfaces, live: Idle{}}
+	return &Engine{cfg: NewConfig(), Log: NewLog(1000), Metrics: NewMetrics(), hostIfs: ListHostInterfaces, live: Idle{}}
 }
 
 // View runs fn with the configuration for reading.

@@ -38,6 +38,7 @@ func (r *Runtime) initRadius() {
 	r.radius.seq = binary.BigEndian.Uint32(b[:]) &^ 0xff
 	r.radius.acct.Servers = func() []aaa.Server { return r.desiredNow().Radius }
 	r.radius.acct.Log = func(format string, args ...any) { r.log.Add("radius,error", format, args...) }
+	r.radius.acct.Answered = func(d time.Duration) { r.eng.Metrics.ObserveRADIUS("accounting", d) }
 }
 
 // newAcctSessionID returns the next Acct-Session-Id: eight hex digits,
@@ -199,9 +200,13 @@ const radiusTimeout = 20 * time.Second
 func (s *serverSession) radiusAuthenticate(d *Desired, req *ppp.AuthRequest) ppp.AuthResult {
 	ctx, cancel := context.WithTimeout(context.Background(), radiusTimeout)
 	defer cancel()
+	start := time.Now()
 	resp, srv, err := aaa.Exchange(ctx, d.Radius, false, func(srv aaa.Server) (*radius.Packet, error) {
 		return aaa.NewAccessRequest([]byte(srv.Secret), aaa.NAS{Identifier: d.Identity, IP: srv.Src}, s.port(), req)
 	})
+	if err == nil {
+		s.r.eng.Metrics.ObserveRADIUS("access", time.Since(start))
+	}
 	if err != nil {
 		msg := "RADIUS server not responding"
 		if errors.Is(err, aaa.ErrNoServer) {
@@ -250,6 +255,7 @@ func (s *serverSession) admit(d *Desired, req *ppp.AuthRequest, res ppp.AuthResu
 	if res.OK && !s.r.claimUser(req.User, s, prof.OnlyOne) {
 		res = ppp.AuthResult{Reason: "only one session per user allowed (profile " + prof.Name + ")", Message: "already logged in"}
 	}
+	s.r.eng.Metrics.authResult(roleServer, req.Method, res.OK)
 	if !res.OK {
 		s.r.log.Add("ppp,info", "<pppoe-%s>: login failed: user %s from %s, %v: %s", req.User, req.User, s.mac, req.Method, res.Reason)
 		return res

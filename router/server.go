@@ -140,6 +140,7 @@ func (a *acRun) close(reason string) {
 	}
 	wg.Wait()
 	a.ac.Close()
+	a.r.eng.Metrics.retireAC(a.ac.Stats())
 	a.r.ports.Release(a.port)
 }
 
@@ -186,6 +187,7 @@ type serverSession struct {
 	local   netip.Addr
 	lpool   string
 	up      bool
+	everUp  bool // came up once: its end is not a setup failure
 	closing bool
 	profile ProfileSpec
 	tun     tunnel
@@ -247,6 +249,10 @@ func (s *serverSession) run() {
 	if ifname == "" {
 		ifname = "<pppoe-" + user + ">"
 	}
+	s.mu.Lock()
+	everUp := s.everUp
+	s.mu.Unlock()
+	s.r.eng.Metrics.ended(roleServer, everUp, err)
 	s.r.log.Add("pppoe,ppp,info", "%s: %s disconnected (session %d from %s): %s", ifname, user, s.ps.ID(), s.mac, describe(err))
 }
 
@@ -489,11 +495,12 @@ func (s *serverSession) connected(gen uint64, st ppp.Status) {
 		s.mu.Unlock()
 		return
 	}
-	s.up = true
+	s.up, s.everUp = true, true
 	name, user := s.ifname, s.user
 	s.mu.Unlock()
 	s.addRadiusRoutes(name)
 	s.sessionUp()
+	s.r.eng.Metrics.setup(roleServer)
 	s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, st.PeerAddr, st.Method)
 }
 

@@ -18,6 +18,11 @@ func (s *Shell) run(path string, toks []token) error {
 	if err != nil {
 		return err
 	}
+	return s.exec(m, path, inv)
+}
+
+// exec runs a parsed command: a typed line's (run) and a Request's (Do).
+func (s *Shell) exec(m *menus.Menu, path string, inv *invocation) error {
 	switch inv.cmd {
 	case "..":
 		s.cwd = parent(path)
@@ -48,7 +53,8 @@ func (s *Shell) run(path string, toks []token) error {
 		return err
 	case "add":
 		return s.update(func(ctx *menus.Ctx) error {
-			_, err := m.Add(ctx, inv.args)
+			id, err := m.Add(ctx, inv.args)
+			s.added = id
 			return err
 		})
 	case "set":
@@ -149,12 +155,19 @@ func (s *Shell) withRefs(m *menus.Menu, inv *invocation, fn func(ctx *menus.Ctx,
 }
 
 func (s *Shell) removeDynamic(m *menus.Menu, inv *invocation) error {
-	if m.RemoveDynamic == nil || len(inv.positional) == 0 {
+	refs := inv.positional
+	if n, ok := inv.args["numbers"]; ok && len(refs) == 0 {
+		// numbers= carries decoded references (a Request's .id).
+		for _, part := range strings.Split(n, ",") {
+			refs = append(refs, token{Raw: part, decoded: true})
+		}
+	}
+	if m.RemoveDynamic == nil || len(refs) == 0 {
 		return &PosError{Msg: "bad command name " + inv.cmdTok.Raw, Col: inv.cmdTok.Col}
 	}
 	var targets []*menus.Row
-	for _, t := range inv.positional {
-		if strings.HasPrefix(t.Raw, "[") {
+	for _, t := range refs {
+		if strings.HasPrefix(t.Raw, "[") && !t.decoded {
 			rows, err := s.findRows(m.Path, t.Raw, t.Col)
 			if err != nil {
 				return err
@@ -203,6 +216,10 @@ func (s *Shell) custom(m *menus.Menu, c *menus.Command, inv *invocation) error {
 	}
 	mi := &menus.Invocation{Args: inv.args, Flags: inv.flags, Out: s.out}
 	for _, t := range inv.positional {
+		if t.decoded {
+			mi.Positional = append(mi.Positional, t.Raw)
+			continue
+		}
 		v, err := s.value(m, m.Path, t.Raw, t.Col)
 		if err != nil {
 			return err

@@ -27,6 +27,8 @@ func (e *PosError) Error() string {
 type token struct {
 	Raw string
 	Col int
+	// decoded: Raw is a value already (a Request's), not console text.
+	decoded bool
 }
 
 // lex splits a line into words. Quotes and [brackets] may contain spaces.

@@ -37,6 +37,8 @@ type Shell struct {
 	importDepth int
 	// fileDir holds the files of export file= and import file=.
 	fileDir string
+	// added is the id of the item the last add made (a Request's answer).
+	added uint32
 }
 
 // rowRef identifies a printed row: a configuration item by id, or a
@@ -59,6 +61,8 @@ type output struct {
 	stop        chan struct{}
 	// closed: Close was called; stop stays closed.
 	closed bool
+	// record, when set, takes key/value blocks as data (a Request's).
+	record func(kv [][2]string)
 }
 
 func newOutput(w io.Writer) *output { return &output{w: w, stop: make(chan struct{})} }
@@ -81,6 +85,18 @@ func (o *output) Stop() <-chan struct{} {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.stop
+}
+
+// Record hands a key/value block to a Request's collector; false when the
+// output is a console, which prints it.
+func (o *output) Record(kv [][2]string) bool {
+	if o.record == nil {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.record(kv)
+	return true
 }
 
 // SetInteractive marks the console as watched by a person on a terminal.
@@ -717,10 +733,22 @@ func (s *Shell) resolveRefs(ctx *menus.Ctx, m *menus.Menu, ref string) ([]rowRef
 			if err != nil {
 				return nil, menus.ErrNoSuchItem
 			}
-			if _, ok := ctx.Cfg.Table(m.Path).Lookup(uint32(id)); !ok {
+			if _, ok := ctx.Cfg.Table(m.Path).Lookup(uint32(id)); ok {
+				out = append(out, rowRef{id: uint32(id)})
+				continue
+			}
+			// A dynamic entry's id (*80000001: a /ppp active session).
+			found := false
+			for _, r := range rows {
+				if r.ID == 0 && strings.EqualFold(r.Values[".id"], part) {
+					out = append(out, refOf(r))
+					found = true
+					break
+				}
+			}
+			if !found {
 				return nil, menus.ErrNoSuchItem
 			}
-			out = append(out, rowRef{id: uint32(id)})
 			continue
 		}
 		found := false

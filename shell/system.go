@@ -3,10 +3,12 @@ package shell
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 
 	"rosh/menus"
+	"rosh/metrics"
 	"rosh/router"
 )
 
@@ -21,7 +23,9 @@ type System struct {
 	Tree  *menus.Tree
 	rt    *router.Runtime
 	saver *router.Saver
-	dir   string
+	// services are /ip service's listeners: REST API and metrics.
+	services *Services
+	dir      string
 	// persist is false when the configuration file did not load: the
 	// file is left as it was and changes are not saved.
 	persist bool
@@ -64,6 +68,12 @@ func OpenSystem(opt SystemOptions) (sys *System, loadErr, err error) {
 		})
 		eng.OnChange(sys.saver.Changed)
 	}
+	// /ip service: the REST API and the Prometheus endpoint, when enabled.
+	rt := sys.rt
+	sys.services = StartServices(sys.NewConsole(io.Discard), http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", metrics.ContentType)
+		rt.WriteMetrics(w)
+	}))
 	return sys, loadErr, nil
 }
 
@@ -78,6 +88,9 @@ func (sys *System) NewConsole(w io.Writer) *Shell {
 // Close ends every session (LCP Terminate, PADT, TUN devices and routes
 // removed) and writes the configuration a last time.
 func (sys *System) Close() error {
+	if sys.services != nil {
+		sys.services.Close() // no change may come after the last save
+	}
 	if sys.rt != nil {
 		sys.rt.Close()
 	}
