@@ -18,8 +18,9 @@ FUZZTIME ?= 30s
 # ping for traffic through tunnels, iproute2 for namespaces and veths,
 # ethtool to turn veth offloads off for the throughput benchmark,
 # freeradius and freeradius-utils (radclient) for the RADIUS tests, systemd
-# for systemd-analyze verify of the unit.
-PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2 ethtool freeradius freeradius-utils systemd
+# for systemd-analyze verify of the unit, curl to drive the REST API,
+# prometheus for promtool to check the metrics.
+PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2 ethtool freeradius freeradius-utils systemd curl prometheus
 
 .PHONY: all build run test deps vet fmt-check bench fuzz clean install install-files soak
 

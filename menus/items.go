@@ -299,6 +299,7 @@ func ItemID(id uint32) string { return "*" + strings.ToUpper(strconv.FormatUint(
 func (m *Menu) Record(ctx *Ctx, r *Row) [][2]string {
 	var out [][2]string
 	switch {
+	case m.Single: // one item, no id (/system/identity)
 	case r.ID != 0:
 		out = append(out, [2]string{".id", ItemID(r.ID)})
 	case r.Values[".id"] != "":
