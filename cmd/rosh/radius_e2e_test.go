@@ -165,6 +165,25 @@ func TestRadius(t *testing.T) {
 		}
 	})
 
+	t.Run("latency-metric", func(t *testing.T) {
+		// Each of the four logins above was one Access-Request answered:
+		// the Prometheus endpoint's latency histogram counted them.
+		l.t = t
+		l.ac.Send("/ip service set metrics port=19436 disabled=no")
+		var text string
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			out, err := nstest.Exec(l.pair.AC, "curl", "-sf", "-m", "5", "http://127.0.0.1:19436/metrics").Output()
+			if text = string(out); err == nil {
+				break
+			}
+		}
+		if !strings.Contains(text, `rosh_radius_request_duration_seconds_count{kind="access"} 4`+"\n") ||
+			!strings.Contains(text, `rosh_radius_request_duration_seconds_bucket{kind="access",le="+Inf"} 4`+"\n") {
+			t.Errorf("the RADIUS latency histogram does not count 4 Access-Requests:\n%s", text)
+		}
+		l.ac.Send("/ip service set metrics disabled=yes")
+	})
+
 	t.Run("wrong-password", func(t *testing.T) {
 		l.t = t
 		l.cl.Send("/interface pppoe-client set PPPoE-Out user=MT-User password=WrongPass allow=mschap2 disabled=no")
