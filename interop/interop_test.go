@@ -333,6 +333,10 @@ type clientCase struct {
 	// peerDNS: pppd hands out DNS servers (RFC 1877) and rosh asks for
 	// them (use-peer-dns=yes).
 	peerDNS bool
+	// mrru is rosh's mrru= ("" disabled); mp says Multilink PPP (RFC
+	// 1990) must come up, with pppd's "multilink mrru N" in serverOpts.
+	mrru string
+	mp   bool
 }
 
 var clientCases = []clientCase{
@@ -357,6 +361,11 @@ var clientCases = []clientCase{
 	// A server that asks for no authentication (pppd noauth): rosh's
 	// client, which authenticates nobody, goes straight to IPCP.
 	{name: "no-auth", server: "none", want: noAuth},
+	// Multilink PPP on the one link (RFC 1990), set on both ends, on
+	// rosh's alone (pppd rejects MRRU) and on pppd's alone (rosh does).
+	{name: "multilink", server: "chap", serverOpts: []string{"multilink", "mrru 1614"}, mrru: "1614", mp: true, want: chap},
+	{name: "multilink-rosh-only", server: "chap", mrru: "1614", want: chap},
+	{name: "multilink-pppd-only", server: "chap", serverOpts: []string{"multilink", "mrru 1614"}, want: chap},
 }
 
 // TestRoshClient: rosh's /interface pppoe-client dials a pppd server.
@@ -402,6 +411,9 @@ func runClientCase(t *testing.T, c clientCase) {
 	}
 	if c.allow != "" {
 		add += " allow=" + c.allow
+	}
+	if c.mrru != "" {
+		add += " mrru=" + c.mrru
 	}
 	if c.hold > 0 {
 		add += fmt.Sprintf(" keepalive-timeout=%d", keepalive)
@@ -469,6 +481,10 @@ func runClientCase(t *testing.T, c clientCase) {
 		}
 		if c.peerDNS && !regexp.MustCompile(`sent \[IPCP ConfAck [^]]*<ms-dns1 `+regexp.QuoteMeta(pppdDNS)+`>`).MatchString(log) {
 			t.Errorf("rosh (use-peer-dns=yes) did not get pppd's DNS server %s through IPCP", pppdDNS)
+		}
+		checkMultilink(t, c.mp, field(mon, "mrru"), c.mrru, log)
+		if c.mp && dataPlane {
+			bigPing(t, pair.Client, pppdLocal)
 		}
 
 		if dataPlane {
@@ -552,7 +568,12 @@ type serverCase struct {
 	anyService bool
 	// dns: rosh's profile has two dns-server, pppd asks (usepeerdns).
 	dns bool
-	mru int // pppd's MRU, 0 = its default (1492)
+	// mrru is rosh's mrru= ("" disabled), multilink pppd's "multilink
+	// mrru 1614"; mp says Multilink PPP must come up (RFC 1990).
+	mrru      string
+	multilink bool
+	mp        bool
+	mru       int // pppd's MRU, 0 = its default (1492)
 	// end: who ends the session. "" pppd hangs up (LCP Terminate, no
 	// PADT); "remove" rosh's /ppp active remove; "quit" rosh's /quit.
 	end string
@@ -569,6 +590,10 @@ var serverCases = []serverCase{
 	{name: "nak-to-chap", client: "chap", want: chap},
 	{name: "wrong-password", auth: "mschap2", client: "mschap-v2", password: "wrong", want: mschapV2, fail: true},
 	{name: "mschap-v2-dns-mru1400", auth: "mschap2", client: "mschap-v2", want: mschapV2, dns: true, mru: 1400, end: "quit"},
+	// Multilink PPP (RFC 1990): both ends, rosh's alone, pppd's alone.
+	{name: "multilink", auth: "chap", client: "chap", want: chap, mrru: "1614", multilink: true, mp: true},
+	{name: "multilink-rosh-only", auth: "chap", client: "chap", want: chap, mrru: "1614"},
+	{name: "multilink-pppd-only", auth: "chap", client: "chap", want: chap, multilink: true},
 }
 
 // TestRoshServer: a pppd client dials rosh's /interface pppoe-server.
@@ -597,6 +622,9 @@ func runServerCase(t *testing.T, c serverCase) {
 	if c.hold > 0 {
 		server += fmt.Sprintf(" keepalive-timeout=%d", keepalive)
 	}
+	if c.mrru != "" {
+		server += " mrru=" + c.mrru
+	}
 	rosh.Send(
 		"/ip pool add name=interop-pool ranges="+roshPoolFirst+"-"+roshPoolLast,
 		"/ppp profile add name=interop local-address="+roshLocal+" remote-address=interop-pool dns-server="+roshDNS1+","+roshDNS2,
@@ -618,6 +646,9 @@ func runServerCase(t *testing.T, c serverCase) {
 	}
 	if c.mru != 0 {
 		args = append(args, "--pppd-opt", fmt.Sprintf("mru %d", c.mru))
+	}
+	if c.multilink {
+		args = append(args, "--pppd-opt", "multilink", "--pppd-opt", "mrru 1614")
 	}
 	if dataPlane {
 		args = append(args, "--ping", "3")
@@ -673,6 +704,7 @@ func runServerCase(t *testing.T, c serverCase) {
 		if c.want == mschapV2 && !strings.Contains(log, "S=") {
 			t.Errorf("no MS-CHAPv2 authenticator response (S=) from rosh in pppd's log")
 		}
+		checkMultilink(t, c.mp, "", "", log)
 		if c.dns {
 			for _, re := range []string{`primary   DNS address ` + regexp.QuoteMeta(roshDNS1), `secondary DNS address ` + regexp.QuoteMeta(roshDNS2)} {
 				if !regexp.MustCompile(re).MatchString(log) {
@@ -815,4 +847,38 @@ func TestRoshTwoClients(t *testing.T) {
 	srv.Stop()
 	stopCapture()
 	checkPcap(t, pcap)
+}
+
+// checkMultilink checks that Multilink PPP (RFC 1990) came up, or did not,
+// as pppd's log tells: with mp, both ends acknowledged an MRRU, and rosh's
+// monitor (client role: mon, else "") shows rosh's; without, no MRRU was
+// acknowledged either way.
+func checkMultilink(t *testing.T, mp bool, mon, mrru, log string) {
+	t.Helper()
+	sent := regexp.MustCompile(`sent \[LCP ConfAck [^]]*<mrru \d+>`).MatchString(log)
+	rcvd := regexp.MustCompile(`rcvd \[LCP ConfAck [^]]*<mrru \d+>`).MatchString(log)
+	if mp != (sent && rcvd) {
+		t.Errorf("multilink: want up %v; pppd acked an MRRU %v, had its own acked %v", mp, sent, rcvd)
+	}
+	if !mp && (sent || rcvd) {
+		t.Errorf("multilink: an MRRU was acknowledged with one end not doing MP")
+	}
+	if mrru != "" {
+		want := ""
+		if mp {
+			want = mrru
+		}
+		if mon != want {
+			t.Errorf("monitor mrru = %q, want %q", mon, want)
+		}
+	}
+}
+
+// bigPing sends a 1600-byte ping with DF set through a Multilink session
+// whose link MTU is 1480: rosh sends it as MP fragments. Whether the
+// answer comes back depends on the peer's kernel fragmenting on a bundle
+// of one link, so the outcome is logged, not judged.
+func bigPing(t *testing.T, ns, addr string) {
+	out, err := nstest.Exec(ns, "ping", "-c", "2", "-i", "0.3", "-W", "2", "-s", "1572", "-M", "do", addr).CombinedOutput()
+	t.Logf("ping -s 1572 -M do %s through MP: err=%v\n%s", addr, err, out)
 }

@@ -153,10 +153,11 @@ func (t *tunnel) onPacket(proto ppp.Protocol, b []byte) {
 // multilink header, which a member link may do; the peer accepts both.
 func (t *tunnel) sendFunc(ps *pppoe.Session) dataplane.SendFunc {
 	const ip = tunHeadroom // where the IP packet starts
+	queue := ps.QueuePPP   // one method value, not one per packet
 	return func(pkt []byte) error {
 		pkt[ip-2], pkt[ip-1] = byte(ppp.ProtoIPv4>>8), byte(ppp.ProtoIPv4)
 		if tx := t.tx.Load(); tx != nil && len(pkt)-ip > tx.linkMTU {
-			return tx.f.Split(pkt, ip-2, pppoe.FrameHeadroom, tx.linkMTU, ps.QueuePPP)
+			return tx.f.Split(pkt, ip-2, pppoe.FrameHeadroom, tx.linkMTU, queue)
 		}
 		return ps.QueuePPP(pkt[mpRoom:])
 	}
