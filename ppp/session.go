@@ -1048,7 +1048,9 @@ func (s *Session) mpInput(b []byte) {
 		s.mpIn = mp.NewReassembler(mp.ReassemblerConfig{
 			MRRU:        int(s.lcp.got.mrru),
 			Short:       s.lcp.got.shortSeq,
-			MaxFragment: s.mru,
+			// Be liberal: a peer may size fragments by its link,
+			// not by our MRU (Linux's ppp_generic does).
+			MaxFragment: max(s.mru, defaultMRU),
 		}, s.mpDeliver)
 	}
 	s.mpIn.Input(b, s.clock.Now())

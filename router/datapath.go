@@ -197,7 +197,10 @@ func (t *tunnel) attach(ns, name string, st ppp.Status, clamp bool, ps *pppoe.Se
 	ifc.SetClampMSS(clamp)
 	if st.MP {
 		t.tx.Store(&mpTx{linkMTU: st.MTU, f: mp.Fragmenter{Short: st.ShortSeq}})
-		rx := mp.NewReassembler(mp.ReassemblerConfig{MRRU: st.MRRU, Short: st.PeerShortSeq, MaxFragment: st.MRU}, t.mpDeliver)
+		// Fragments are taken up to what the PPPoE session carries, not
+		// just our MRU: Linux's ppp_generic sizes them by its PPPoE
+		// channel (1492), whatever MRU LCP settled on.
+		rx := mp.NewReassembler(mp.ReassemblerConfig{MRRU: st.MRRU, Short: st.PeerShortSeq, MaxFragment: max(st.MRU, ps.MaxMRU())}, t.mpDeliver)
 		t.mpMu.Lock()
 		t.rx = rx
 		t.mpMu.Unlock()
