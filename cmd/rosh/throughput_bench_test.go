@@ -141,14 +141,6 @@ func iperf(b *testing.B, srvNS, cliNS, addr string, secs int, reverse bool) floa
 	if reverse {
 		args = append(args, "-R")
 	}
-	var out []byte
-	var err error
-	for try := 0; try < 20; try++ { // the server needs a moment to listen
-		time.Sleep(200 * time.Millisecond)
-		if out, err = nstest.Exec(cliNS, "iperf3", args...).Output(); err == nil {
-			break
-		}
-	}
 	var res struct {
 		End struct {
 			SumReceived struct {
@@ -157,7 +149,19 @@ func iperf(b *testing.B, srvNS, cliNS, addr string, secs int, reverse bool) floa
 		} `json:"end"`
 		Error string `json:"error"`
 	}
-	if jerr := json.Unmarshal(out, &res); err != nil || jerr != nil || res.Error != "" {
+	var out []byte
+	var err, jerr error
+	for try := 0; try < 20; try++ {
+		// The server needs a moment to listen; iperf3 -J may say so
+		// in its JSON with exit status 0.
+		time.Sleep(200 * time.Millisecond)
+		res.Error = ""
+		out, err = nstest.Exec(cliNS, "iperf3", args...).Output()
+		if jerr = json.Unmarshal(out, &res); err == nil && jerr == nil && !strings.Contains(res.Error, "unable to connect") {
+			break
+		}
+	}
+	if err != nil || jerr != nil || res.Error != "" {
 		b.Fatalf("iperf3 %v: %v %v %s\n%s", args, err, jerr, res.Error, out)
 	}
 	return res.End.SumReceived.BitsPerSecond / 1e9
