@@ -1046,8 +1046,8 @@ func (s *Session) receive(proto Protocol, b []byte) {
 func (s *Session) mpInput(b []byte) {
 	if s.mpIn == nil {
 		s.mpIn = mp.NewReassembler(mp.ReassemblerConfig{
-			MRRU:        int(s.lcp.got.mrru),
-			Short:       s.lcp.got.shortSeq,
+			MRRU:  int(s.lcp.got.mrru),
+			Short: s.lcp.got.shortSeq,
 			// Be liberal: a peer may size fragments by its link,
 			// not by our MRU (Linux's ppp_generic does).
 			MaxFragment: max(s.mru, defaultMRU),
