@@ -259,13 +259,15 @@ func TestRESTAPI(t *testing.T) {
 // TestMetricsScrape brings up 12 emulated subscribers against a rosh
 // access concentrator over a veth pair: 10 with the right password and
 // 2 with a wrong one. Prometheus's endpoint, scraped with curl, says
-// exactly that, and promtool finds nothing wrong with the exposition.
+// exactly that, and promtool finds nothing wrong with the exposition. The
+// REST API lists the live sessions and disconnects one.
 func TestMetricsScrape(t *testing.T) {
 	const port = 19436
 	pair := nstest.NewPair(t)
 	ac := nstest.StartRosh(t, roshBin, pair.AC)
 	lines := []string{
 		fmt.Sprintf("/ip service set metrics port=%d disabled=no", port),
+		fmt.Sprintf("/ip service set www port=%d disabled=no", restPort),
 		"/ip pool add name=subs ranges=10.0.0.2-10.0.0.101",
 		"/ppp profile add local-address=10.0.0.1 name=subs remote-address=subs",
 		"/interface pppoe-server server add default-profile=subs disabled=no interface=ether3 service-name=isp authentication=chap",
@@ -298,7 +300,7 @@ func TestMetricsScrape(t *testing.T) {
 
 	var emOut strings.Builder
 	em := nstest.Exec(pair.Client, roshBin, "emulate", "--interface", "ether2", "--sessions", "12", "--rate", "0",
-		"--user-pattern", "user%d", "--password", "pw%d", "--auth", "chap", "--keepalive", "0", "--timeout", "10s", "--hold", "3s")
+		"--user-pattern", "user%d", "--password", "pw%d", "--auth", "chap", "--keepalive", "0", "--timeout", "10s", "--hold", "5s")
 	em.Stdout, em.Stderr = &emOut, &emOut
 	if err := em.Start(); err != nil {
 		t.Fatal(err)
@@ -315,6 +317,19 @@ func TestMetricsScrape(t *testing.T) {
 			t.Errorf("while up: %s = %s, want %s", series, got, want)
 		}
 	}
+	// The live sessions over REST: /ppp active with RouterOS's dynamic
+	// ids, /ip pool used; DELETE disconnects one (it was up: no failure).
+	active := array(t, curl(t, pair.AC, restPort, "admin:", "GET", "/rest/ppp/active", ""))
+	if used := array(t, curl(t, pair.AC, restPort, "admin:", "GET", "/rest/ip/pool/used", "")); len(active) != 10 || len(used) != 10 {
+		t.Fatalf("REST lists %d active sessions and %d used addresses, want 10 and 10: %v", len(active), len(used), active)
+	}
+	if id := active[0][".id"]; !regexp.MustCompile(`^\*8[0-9A-F]{7}$`).MatchString(id) || active[0]["service"] != "pppoe" {
+		t.Errorf("/ppp active item: %v", active[0])
+	}
+	if res := curl(t, pair.AC, restPort, "admin:", "DELETE", "/rest/ppp/active/"+active[0][".id"], ""); res.code != 204 {
+		t.Errorf("DELETE /rest/ppp/active/%s: %d %s", active[0][".id"], res.code, res.body)
+	}
+	ac.Poll("/ppp active print count-only", "9", 5*time.Second)
 	err := em.Wait()
 	var ee *exec.ExitError
 	if !(err != nil && errors.As(err, &ee) && ee.ExitCode() == 1) {
