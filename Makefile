@@ -22,7 +22,7 @@ FUZZTIME ?= 30s
 # prometheus for promtool to check the metrics.
 PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2 ethtool freeradius freeradius-utils systemd curl prometheus
 
-.PHONY: all build run test deps vet fmt-check bench fuzz clean install install-files soak
+.PHONY: all build run test deps vet fmt-check bench fuzz clean install install-files soak loss
 
 # make install: DESTDIR stages the files elsewhere (packaging, the test of
 # the unit); without it, systemd is told to reload its units.
@@ -94,6 +94,13 @@ fuzz:
 
 clean:
 	rm -rf bin var
+
+# make loss: 50 emulated subscribers through a relay that loses 20% of the
+# frames and delays them 50 ms each way (nstest/impair), then a dead line
+# for 3 × keepalive-timeout. Needs root; about 80 s; not part of `make test`
+# while one run in three still loses a session on the AC's side.
+loss: deps
+	$(GO) test -tags loss -count=1 -v -run '^TestLossAndDelay$$' -timeout 10m ./cmd/rosh
 
 # make soak: 1,000 emulated subscribers on a rosh access concentrator for
 # SOAK (default 10m; SOAK=1m for a short run), a random 10% hung up and

@@ -849,18 +849,19 @@ func (s *Session) onTimer(id timerID) {
 	}
 }
 
-// Keepalive, as RouterOS's keepalive-timeout is documented: once nothing
-// has been received for the keepalive time, an Echo-Request every second
-// (echoEvery), and the end once nothing has been received for twice the
-// keepalive time and the first echo has been out for one. So a keepalive of 10 s sends ten echoes before it gives
-// up, and a line that loses one frame in five does not end a session:
-// all ten, or every answer, would have to be lost (0.36^10, 4 in 100,000
-// at 20% loss each way). A keepalive shorter than 10 s sends its ten
-// echoes closer together, so that it is no more fragile: two echoes, at
-// 2 s, would give up once in eight at that loss. When an echo is out,
-// the first frame back moves the next check to a whole keepalive time
-// later: the one-second checks are for echoes that got no answer, and an
-// answered one needs no wake-up for them.
+// Keepalive, after RouterOS's keepalive-timeout: once nothing has been
+// received for the keepalive time, Echo-Requests until an answer, and the
+// end once nothing has been received for twice the keepalive time and the
+// first echo has been out for one. RouterOS documents one echo a second;
+// rosh sends twenty within that keepalive time (echoEvery), at most one a
+// second, so that a short keepalive is no more fragile than a long one.
+// Then a line that loses one frame in five does not end a session: all
+// twenty round trips would have to fail (0.36^20 at 20% each way). Ten,
+// with the checks' grid making them fewer, gave up about once in 3,000
+// keepalive times; two, RouterOS's count at keepalive-timeout=2, once in
+// eight. When an echo is out, the first frame back moves the next check
+// to a whole keepalive time later: the repeats are for echoes that got no
+// answer, and an answered one needs no wake-up for them.
 //
 // The checks fall on a grid of keepaliveGrid shared by every session, a
 // little late rather than early: an access concentrator with 10,000
@@ -874,8 +875,11 @@ func (s *Session) onTimer(id timerID) {
 const keepaliveGrid = 100 * time.Millisecond
 
 // echoEvery is how often an unanswered keepalive repeats its Echo-Request:
-// every second, or ten times within a keepalive time shorter than 10 s.
-func echoEvery(k time.Duration) time.Duration { return max(min(time.Second, k/10), keepaliveGrid) }
+// twenty times within the keepalive time, at most once a second, on the
+// checks' grid (a multiple of it, so no rounding thins them out).
+func echoEvery(k time.Duration) time.Duration {
+	return max(min(time.Second, k/20).Truncate(keepaliveGrid), keepaliveGrid)
+}
 
 func (s *Session) startKeepalive() {
 	if s.cfg.Keepalive <= 0 {
