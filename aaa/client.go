@@ -67,17 +67,17 @@ func Exchange(ctx context.Context, servers []Server, acct bool, build func(Serve
 	}
 	var tried []string
 	for _, srv := range servers {
-		req, err := build(srv)
-		if err != nil {
-			return nil, srv, err
-		}
 		port := srv.AuthPort
 		if acct {
 			port = srv.AcctPort
 		}
-		resp, err := exchangeOne(ctx, srv, req, port)
+		resp, err := exchangeOne(ctx, srv, port, build)
 		if err == nil {
 			return resp, srv, nil
+		}
+		var be buildError
+		if errors.As(err, &be) {
+			return nil, srv, be.err
 		}
 		if ctx.Err() != nil {
 			return nil, srv, ctx.Err()
@@ -87,13 +87,19 @@ func Exchange(ctx context.Context, servers []Server, acct bool, build func(Serve
 	return nil, Server{}, fmt.Errorf("%w (tried %s)", ErrNoResponse, strings.Join(tried, ", "))
 }
 
-// exchangeOne sends req to one server Tries times, Timeout apart, and
-// returns the first reply that passes CheckResponse.
-func exchangeOne(ctx context.Context, srv Server, req *radius.Packet, port int) (*radius.Packet, error) {
-	wire, err := req.Encode()
-	if err != nil {
-		return nil, err
-	}
+// buildError is a request that could not be made: no server would do
+// better.
+type buildError struct{ err error }
+
+func (e buildError) Error() string { return e.err.Error() }
+
+// exchangeOne sends the request to one server Tries times, Timeout apart,
+// and returns the first reply that passes CheckResponse. The request is
+// built once the socket is bound, so that without a src-address the
+// NAS-IP-Address is the address the kernel chose for this server (RFC
+// 2865 §5.4: the NAS's address, which the server may check against the
+// source).
+func exchangeOne(ctx context.Context, srv Server, port int, build func(Server) (*radius.Packet, error)) (*radius.Packet, error) {
 	timeout := srv.Timeout
 	if timeout <= 0 {
 		timeout = 300 * time.Millisecond
@@ -107,6 +113,19 @@ func exchangeOne(ctx context.Context, srv Server, req *radius.Packet, port int) 
 		return nil, err
 	}
 	defer conn.Close()
+	if !srv.Src.IsValid() {
+		if a, ok := netip.AddrFromSlice(conn.LocalAddr().(*net.UDPAddr).IP); ok {
+			srv.Src = a.Unmap()
+		}
+	}
+	req, err := build(srv)
+	if err != nil {
+		return nil, buildError{err}
+	}
+	wire, err := req.Encode()
+	if err != nil {
+		return nil, buildError{err}
+	}
 	deadline := time.Now().Add(time.Duration(Tries) * timeout)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl

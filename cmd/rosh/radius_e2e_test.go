@@ -263,6 +263,9 @@ func TestRadius(t *testing.T) {
 		if start["Class"] != "0x"+fmt.Sprintf("%x", "seed-class") && start["Class"] != "seed-class" {
 			t.Errorf("Start record's Class %q, want seed-class echoed", start["Class"])
 		}
+		if start["NAS-IP-Address"] != "127.0.0.1" {
+			t.Errorf("NAS-IP-Address %q, want the address requests leave from, 127.0.0.1", start["NAS-IP-Address"])
+		}
 		for _, k := range []string{"NAS-Identifier", "NAS-Port", "Calling-Station-Id", "Called-Station-Id"} {
 			if start[k] == "" {
 				t.Errorf("Start record lacks %s:\n%v", k, start)
