@@ -29,7 +29,9 @@ func (f footprint) String() string {
 func measure(t *testing.T, pair *nstest.Pair, ac *nstest.Rosh) footprint {
 	t.Helper()
 	var f footprint
-	out := ac.Poll("/system resource print", "goroutines:", 5*time.Second)
+	mark := ac.Out.Len()
+	ac.Send("/system resource print")
+	out := ac.WaitFor(mark, "process-memory:", 10*time.Second)
 	if m := regexp.MustCompile(`goroutines: (\d+)`).FindStringSubmatch(out); m != nil {
 		f.goroutines, _ = strconv.Atoi(m[1])
 	}
