@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,8 +29,9 @@ var (
 // Range is an inclusive range of IPv4 addresses.
 type Range struct{ First, Last netip.Addr }
 
-// Size is the number of addresses in the range.
-func (r Range) Size() uint32 { return u32(r.Last) - u32(r.First) + 1 }
+// Size is the number of addresses in the range: up to 2^32, for
+// 0.0.0.0/0.
+func (r Range) Size() uint64 { return uint64(u32(r.Last)) - uint64(u32(r.First)) + 1 }
 
 // Contains reports whether a lies in the range.
 func (r Range) Contains(a netip.Addr) bool {
@@ -79,11 +81,15 @@ func ParseRanges(in string) ([]Range, error) {
 			out = append(out, Range{a, a})
 		}
 	}
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if !(out[i].Last.Less(out[j].First) || out[j].Last.Less(out[i].First)) {
-				return nil, fmt.Errorf("ranges %v-%v and %v-%v overlap", out[i].First, out[i].Last, out[j].First, out[j].Last)
-			}
+	// Overlaps are found on a sorted copy, neighbour against neighbour:
+	// O(n log n), so a hostile list of many thousand ranges in a loaded
+	// configuration costs milliseconds, not the minutes a pairwise check
+	// would. The ranges keep the order they were given in.
+	sorted := slices.Clone(out)
+	slices.SortFunc(sorted, func(a, b Range) int { return a.First.Compare(b.First) })
+	for i := 1; i < len(sorted); i++ {
+		if a, b := sorted[i-1], sorted[i]; !a.Last.Less(b.First) {
+			return nil, fmt.Errorf("ranges %v-%v and %v-%v overlap", a.First, a.Last, b.First, b.Last)
 		}
 	}
 	return out, nil
@@ -102,8 +108,8 @@ type pool struct {
 	name   string
 	next   string
 	ranges []Range
-	bits   [][]uint64 // one bitset per range
-	cursor uint64     // rotating position over all addresses
+	bits   []bitset // one per range
+	cursor uint64   // rotating position over all addresses
 	total  uint64
 	leases map[netip.Addr]Lease
 }
@@ -111,8 +117,8 @@ type pool struct {
 func newPool(name, next string, ranges []Range) *pool {
 	p := &pool{name: name, next: next, ranges: ranges, leases: map[netip.Addr]Lease{}}
 	for _, r := range ranges {
-		p.bits = append(p.bits, make([]uint64, (uint64(r.Size())+63)/64))
-		p.total += uint64(r.Size())
+		p.bits = append(p.bits, newBitset(r.Size()))
+		p.total += r.Size()
 	}
 	return p
 }
@@ -127,12 +133,44 @@ func (p *pool) locate(a netip.Addr) (int, uint32, bool) {
 	return 0, 0, false
 }
 
-func (p *pool) isUsed(i int, off uint32) bool { return p.bits[i][off/64]&(1<<(off%64)) != 0 }
-func (p *pool) mark(i int, off uint32, used bool) {
+func (p *pool) isUsed(i int, off uint32) bool     { return p.bits[i].word(off)&(1<<(off%64)) != 0 }
+func (p *pool) mark(i int, off uint32, used bool) { p.bits[i].mark(off, used) }
+
+// bitsetPage is how many addresses one page of a bitset covers (8 KiB of
+// bits). Pages are made when an address in them is first used, so a pool
+// costs what its leases need: a hostile or careless 0.0.0.0/1 costs 256 KiB
+// of page pointers, not the 256 MiB its bits would take at once.
+const bitsetPage = 1 << 16
+
+// bitset is one bit per address of a range, in pages made on first use.
+type bitset struct{ pages [][]uint64 }
+
+func newBitset(size uint64) bitset {
+	return bitset{pages: make([][]uint64, (size+bitsetPage-1)/bitsetPage)}
+}
+
+// word is the 64 bits around off; an unmade page is all free.
+func (b bitset) word(off uint32) uint64 {
+	pg := b.pages[off/bitsetPage]
+	if pg == nil {
+		return 0
+	}
+	return pg[off%bitsetPage/64]
+}
+
+func (b bitset) mark(off uint32, used bool) {
+	pg := b.pages[off/bitsetPage]
+	if pg == nil {
+		if !used {
+			return
+		}
+		pg = make([]uint64, bitsetPage/64)
+		b.pages[off/bitsetPage] = pg
+	}
 	if used {
-		p.bits[i][off/64] |= 1 << (off % 64)
+		pg[off%bitsetPage/64] |= 1 << (off % 64)
 	} else {
-		p.bits[i][off/64] &^= 1 << (off % 64)
+		pg[off%bitsetPage/64] &^= 1 << (off % 64)
 	}
 }
 
@@ -151,7 +189,7 @@ func (p *pool) take(hint netip.Addr) (netip.Addr, bool) {
 	for n := uint64(0); n < p.total; {
 		pos := (p.cursor + n) % p.total
 		i, off := p.position(pos)
-		w := p.bits[i][off/64]
+		w := p.bits[i].word(off)
 		if w == ^uint64(0) && off%64 == 0 {
 			n += 64
 			continue
@@ -169,10 +207,10 @@ func (p *pool) take(hint netip.Addr) (netip.Addr, bool) {
 // position maps a flat index over all ranges to (range, offset).
 func (p *pool) position(pos uint64) (int, uint32) {
 	for i, r := range p.ranges {
-		if pos < uint64(r.Size()) {
+		if pos < r.Size() {
 			return i, uint32(pos)
 		}
-		pos -= uint64(r.Size())
+		pos -= r.Size()
 	}
 	return 0, 0
 }

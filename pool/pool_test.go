@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -103,5 +106,59 @@ func BenchmarkAllocateRelease(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.Release("p", a)
+	}
+}
+
+// FuzzParseRanges feeds /ip pool ranges= values: no panic; what parses is
+// well formed (first ≤ last, no overlap), and its printed form parses to
+// the same ranges.
+func FuzzParseRanges(f *testing.F) {
+	f.Add("10.0.0.2-10.0.0.5,10.0.1.0/24,10.0.2.7") // each form once
+	f.Add("0.0.0.0/0")                              // all of IPv4: 2^32 addresses
+	f.Add("10.0.0.5-10.0.0.2")                      // backwards
+	f.Add("10.0.0.1-10.0.0.9,10.0.0.5")             // overlap
+	f.Add("10.0.0.1-")                              // open range
+	f.Add("10.0.0.0/8,")                            // empty element
+	f.Add(" 10.0.0.1 , 10.0.0.2 ")                  // spaces
+	f.Add("::1,10.0.0.1/33")                        // IPv6, bad prefix
+	f.Fuzz(func(t *testing.T, in string) {
+		rs, err := ParseRanges(in)
+		if err != nil {
+			return
+		}
+		var words []string
+		for i, r := range rs {
+			if r.Last.Less(r.First) || r.Size() == 0 || r.Size() > 1<<32 {
+				t.Fatalf("%q: range %d is %v-%v, size %d", in, i, r.First, r.Last, r.Size())
+			}
+			for _, o := range rs[i+1:] {
+				if !(r.Last.Less(o.First) || o.Last.Less(r.First)) {
+					t.Fatalf("%q: %v-%v and %v-%v overlap", in, r.First, r.Last, o.First, o.Last)
+				}
+			}
+			words = append(words, r.First.String()+"-"+r.Last.String())
+		}
+		again, err := ParseRanges(strings.Join(words, ","))
+		if err != nil || !slices.Equal(again, rs) {
+			t.Fatalf("%q → %v → %v (%v)", in, rs, again, err)
+		}
+	})
+}
+
+// TestHugePoolCostsItsLeases: a pool of all IPv4 costs page pointers, not
+// 512 MiB of bits, and hands out addresses from it.
+func TestHugePoolCostsItsLeases(t *testing.T) {
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	s := NewSet()
+	s.Configure([]Config{{Name: "all", Ranges: mustRanges(t, "0.0.0.0/0")}})
+	for range 1000 {
+		if _, _, err := s.Allocate("all", "u", "", netip.Addr{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&ms1)
+	if got := ms1.TotalAlloc - ms0.TotalAlloc; got > 4<<20 {
+		t.Errorf("a 0.0.0.0/0 pool with 1000 leases allocated %d B", got)
 	}
 }
