@@ -156,6 +156,11 @@ func (Duration) Parse(_ *Ctx, prop, in string) (string, error) {
 }
 func (Duration) Hint() string { return "time interval (10s, 1m30s, 00:01:30)" }
 
+// maxDuration is the longest time value taken: what time.Duration holds
+// (about 292 years). Longer ones are refused rather than wrapped around to
+// a negative or small value.
+const maxDuration = time.Duration(1<<63 - 1)
+
 // ParseDuration reads a RouterOS time value.
 func ParseDuration(in string) (time.Duration, error) {
 	if in == "" {
@@ -173,6 +178,9 @@ func ParseDuration(in string) (time.Duration, error) {
 				return 0, fmt.Errorf("bad duration %q", in)
 			}
 			total = total*60 + time.Duration(n)
+		}
+		if total > maxDuration/time.Second {
+			return 0, fmt.Errorf("duration %q too long", in)
 		}
 		return total * time.Second, nil
 	}
@@ -198,6 +206,9 @@ func ParseDuration(in string) (time.Duration, error) {
 		matched := false
 		for _, u := range units {
 			if strings.HasPrefix(rest, u.s) {
+				if time.Duration(n) > (maxDuration-total)/u.d {
+					return 0, fmt.Errorf("duration %q too long", in)
+				}
 				total += time.Duration(n) * u.d
 				rest = rest[len(u.s):]
 				matched = true
