@@ -22,7 +22,7 @@ FUZZTIME ?= 30s
 # prometheus for promtool to check the metrics.
 PKGS     := libpcap-dev tshark tcpdump iperf3 iputils-ping iproute2 ethtool freeradius freeradius-utils systemd curl prometheus
 
-.PHONY: all build run test deps vet fmt-check bench fuzz clean install install-files soak loss
+.PHONY: all build run test deps vet fmt-check bench fuzz fuzz-ci clean install install-files soak loss
 
 # make install: DESTDIR stages the files elsewhere (packaging, the test of
 # the unit); without it, systemd is told to reload its units.
@@ -75,6 +75,7 @@ vet:
 # package's namespaces, iperf3 runs and rosh processes.
 test: deps fmt-check vet
 	$(GO) test -p 1 -count=1 -timeout 15m ./...
+	@$(MAKE) --no-print-directory fuzz-ci
 
 # The micro-benchmarks, then the scale run (bench/, a few minutes, root):
 # a rosh AC against 1,000 and 10,000 emulated subscribers, and one table
@@ -83,6 +84,33 @@ bench: deps
 	@mkdir -p var
 	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./... | tee var/bench-micro.txt
 	cd bench && $(GO) test -tags scale -count=1 -run '^TestScale$$' -timeout 20m -args -micro $(CURDIR)/var/bench-micro.txt
+
+# fuzz-ci (part of make test): every native fuzz target, found with grep
+# so that a new one is picked up, fuzzed for FUZZCITIME. Each package's
+# instrumented test binary is built once; the targets then run two at a
+# time with one worker each — the two cores' worth of fuzzing that one
+# target with two workers gets, in half the wall time. The fuzz cache is
+# go test's own, so `make fuzz` and fuzz-ci grow one corpus. A crasher is
+# written to the package's testdata/fuzz/FuzzName/ and fails the step:
+# fix the bug and commit the file, it then runs in every `go test`.
+FUZZCITIME ?= 10s
+fuzz-ci:
+	@set -e; start=$$(date +%s); bins=$$(mktemp -d); trap 'rm -rf "$$bins"' EXIT; \
+	cache=$$($(GO) env GOCACHE)/fuzz; \
+	targets=$$(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+\(' . | xargs grep -L '^//go:build' | sort | \
+		while read -r f; do grep -oE '^func Fuzz[A-Za-z0-9_]+' "$$f" | sed "s|^func |$$(dirname "$$f") |"; done); \
+	for dir in $$(echo "$$targets" | cut -d' ' -f1 | sort -u); do \
+		$(GO) test -c -fuzz . -o "$$bins/$$(echo $$dir | tr ./ _).test" $$dir; \
+		echo "$$dir $$($(GO) list $$dir)" >>"$$bins/pkgs"; \
+	done; \
+	echo "$$targets" | BINS="$$bins" CACHE="$$cache" T="$(FUZZCITIME)" xargs -P 2 -L 1 sh -c ' \
+		pkg=$$(grep "^$$0 " "$$BINS/pkgs" | cut -d" " -f2); \
+		out=$$(cd "$$0" && "$$BINS/$$(echo $$0 | tr ./ _).test" -test.run "^\$$" -test.fuzz "^$$1\$$" \
+			-test.fuzztime "$$T" -test.parallel 1 -test.fuzzcachedir "$$CACHE/$$pkg" 2>&1) || \
+			{ printf "== FAIL %s %s\n%s\n" "$$pkg" "$$1" "$$out"; exit 255; }; \
+		echo "$$out" | grep -oE "execs: [0-9]+ \([0-9]+/sec\), new interesting: [0-9]+ \(total: [0-9]+\)" | tail -1 | \
+			sed "s|^|== $$pkg $$1: |"'; \
+	echo "fuzz-ci: $$(echo "$$targets" | wc -l) targets × $(FUZZCITIME) in $$(( $$(date +%s) - start )) s"
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
