@@ -49,6 +49,9 @@ type clientRun struct {
 	// demand is signalled by the first packet sent through a
 	// dial-on-demand interface that has no session.
 	demand chan struct{}
+	// drops counts the frames the client dropped as spoofed, across
+	// redials, for the log.
+	drops clientDrops
 }
 
 func (r *Runtime) startClient(spec ClientSpec) *clientRun {
@@ -56,6 +59,7 @@ func (r *Runtime) startClient(spec ClientSpec) *clientRun {
 	c := &clientRun{r: r, spec: spec, cancel: cancel, done: make(chan struct{}), st: ClientStatus{Status: "dialing"},
 		demand: make(chan struct{}, 1)}
 	go c.loop(ctx)
+	go watchDrops(c.done, c.drops.counters(), func(format string, args ...any) { c.logf("pppoe,debug", format, args...) })
 	return c
 }
 
@@ -267,6 +271,8 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 	if err != nil {
 		return err
 	}
+	c.drops.client.Store(client)
+	defer c.drops.retire()
 	c.logf("pppoe,info", "dialing on %s", c.spec.Interface)
 	sess, err := client.Dial(ctx)
 	c.r.eng.Metrics.retireClient(client.Stats())
@@ -276,6 +282,7 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 		}
 		return err
 	}
+	c.drops.session.Store(sess)
 	info := sess.Info()
 	c.set(func(st *ClientStatus) {
 		st.ACName, st.ACMAC, st.ServiceName = info.ACName, strings.ToUpper(info.Peer.String()), info.Service

@@ -176,6 +176,15 @@ func (s *serverSession) Authenticate(req *ppp.AuthRequest) ppp.AuthResult {
 // secret admits, asked on a goroutine of its own so that the session keeps
 // serving its link meanwhile (ppp.AsyncAuthenticator).
 func (s *serverSession) StartAuthenticate(req *ppp.AuthRequest, verdict func(ppp.AuthResult)) (ppp.AuthResult, bool) {
+	// A host shut out after repeated failures is refused before its
+	// password is looked at, locally or by RADIUS (authguard.go).
+	if wait, first := s.r.auth.shutOut(s.mac); wait > 0 {
+		if first {
+			s.r.log.Add("ppp,info", "<pppoe-%s>: login refused: user %s from %s, %v: too many failed logins, the next one considered in %v",
+				req.User, req.User, s.mac, req.Method, wait.Round(100*time.Millisecond))
+		}
+		return ppp.AuthResult{Reason: "too many failed logins", Message: "too many failed logins, try again later"}, true
+	}
 	d := s.r.desiredNow()
 	sec, why := secretFor(d, req.User, s.mac)
 	if why != "" && d.AAA.UseRadius {
@@ -252,14 +261,28 @@ func (s *serverSession) radiusProfile(d *Desired, rep *aaa.Reply) ProfileSpec {
 // admit completes a verdict: one session per user where the profile says
 // so, the session's interface name, and the log line of a failure.
 func (s *serverSession) admit(d *Desired, req *ppp.AuthRequest, res ppp.AuthResult, prof ProfileSpec, rad *aaa.Reply) ppp.AuthResult {
+	// A wrong user or password counts towards the host's back-off; a
+	// RADIUS server that did not answer, or a user already logged in, is
+	// no guess.
+	guess := !res.OK && !strings.HasPrefix(res.Reason, "radius")
 	if res.OK && !s.r.claimUser(req.User, s, prof.OnlyOne) {
 		res = ppp.AuthResult{Reason: "only one session per user allowed (profile " + prof.Name + ")", Message: "already logged in"}
 	}
 	s.r.eng.Metrics.authResult(roleServer, req.Method, res.OK)
 	if !res.OK {
 		s.r.log.Add("ppp,info", "<pppoe-%s>: login failed: user %s from %s, %v: %s", req.User, req.User, s.mac, req.Method, res.Reason)
+		if guess {
+			failures, refused, wait := s.r.auth.failed(s.mac)
+			switch {
+			case wait > 0 && refused > 0:
+				s.r.log.Add("ppp,info", "%s: %d failed logins in a row (and %d refused unchecked): logins from it refused for %v", s.mac, failures, refused, wait)
+			case wait > 0:
+				s.r.log.Add("ppp,info", "%s: %d failed logins in a row: logins from it refused for %v", s.mac, failures, wait)
+			}
+		}
 		return res
 	}
+	s.r.auth.succeeded(s.mac)
 	name := "<pppoe-" + req.User + ">"
 	if b, ok := d.Bindings[req.User]; ok && (b.Service == "" || b.Service == s.spec.ServiceName) {
 		name = b.Name

@@ -48,6 +48,9 @@ type Runtime struct {
 	sessions map[*serverSession]struct{}
 	closed   bool
 	radius   radiusRun
+
+	// auth is the per-host login back-off of the access concentrators.
+	auth *authGuard
 }
 
 // RuntimeOptions tunes a runtime; zero values are the defaults.
@@ -80,6 +83,7 @@ func NewRuntime(eng *Engine, build func(*Config) *Desired, opt RuntimeOptions) *
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		clients: map[uint32]*clientRun{}, acs: map[string]*acRun{}, sessions: map[*serverSession]struct{}{},
 		desired: &Desired{}, namespace: opt.Namespace, noTUN: opt.NoServerTUN, ifnames: map[string]bool{},
+		auth: newAuthGuard(time.Now),
 	}
 	r.initRadius()
 	eng.SetLive(r)

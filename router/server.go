@@ -97,6 +97,9 @@ func (r *Runtime) startAC(iface string) (*acRun, error) {
 		return nil, err
 	}
 	a.ac = ac
+	go watchDrops(ac.Done(), acDropCounters(ac), func(format string, args ...any) {
+		r.log.Add("pppoe,debug", iface+": "+format, args...)
+	})
 	r.log.Add("pppoe,info", "access concentrator running on %s", iface)
 	return a, nil
 }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"rosh/emulate"
+	"rosh/link"
+	"rosh/nstest"
+	"rosh/ppp"
+	"rosh/pppoe"
+)
+
+// clientPort opens the client namespace's end of the veth from the test
+// process, promiscuous so that frames for the emulated MACs come up.
+func clientPort(t *testing.T, pair *nstest.Pair) *link.Port {
+	l := nstest.OpenPcap(t, pair.Client, pair.ClientIf, link.PcapOptions{Promiscuous: true})
+	p := link.NewPort(l)
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// login is one subscriber's attempt with rosh's own client engine (the
+// emulator with one subscriber) from mac: how long it took to come up, or
+// why it did not. The session is hung up at once.
+func login(t *testing.T, port *link.Port, mac pppoe.MAC, password string) (time.Duration, string) {
+	e, err := emulate.Start(port, emulate.Config{
+		Sessions: 1, BaseMAC: mac, UserPattern: "MT-User", Password: password, Allow: ppp.MethodSet(0),
+		ServiceName: "pppoeservice", SetupTimeout: 10 * time.Second, TeardownTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	e.Wait(ctx, func(s emulate.Stats) bool { return s.Settled(1) })
+	rep := e.Stop()
+	if rep.Established == 1 {
+		return rep.SetupMax, ""
+	}
+	for why := range rep.Failures {
+		return 0, why
+	}
+	return 0, "no outcome"
+}
+
+// TestAuthBackoff: one MAC hammers the AC with a wrong password while
+// another logs in. The hammering MAC's failures are slowed down by the
+// per-host back-off (1 s after the third failure in a row, then 2 s, 4 s
+// …), its attempts in between refused without a password check, each
+// logged; the other MAC comes up as fast as it did before the hammering.
+func TestAuthBackoff(t *testing.T) {
+	pair := nstest.NewPair(t)
+	ac := nstest.StartRosh(t, roshBin, pair.AC)
+	ac.Send(seedAC...)
+	ac.Poll("/interface pppoe-server server print count-only", "1", 5*time.Second)
+	port := clientPort(t, pair)
+	good, bad := pppoe.MAC{0x02, 0, 0, 0, 0x0a, 0x01}, pppoe.MAC{0x02, 0, 0, 0, 0x0b, 0x01}
+
+	var base time.Duration
+	for range 3 { // the first login also waits for the AC to be ready
+		d, why := login(t, port, good, "StrongPass")
+		if why == "" {
+			base = d
+		}
+	}
+	if base == 0 {
+		t.Fatal("the good subscriber does not come up before any hammering")
+	}
+
+	const hammer = 8 * time.Second
+	var attempts int
+	var wg sync.WaitGroup
+	wg.Add(1)
+	start := time.Now()
+	go func() {
+		defer wg.Done()
+		for time.Since(start) < hammer {
+			if _, why := login(t, port, bad, "guess"); why == "" {
+				t.Error("the wrong password was taken")
+			}
+			attempts++
+			time.Sleep(50 * time.Millisecond) // 20 a second: the log's 1,000 lines hold them all
+		}
+	}()
+	time.Sleep(3 * time.Second) // the bad MAC is shut out by now
+	during, why := login(t, port, good, "StrongPass")
+	wg.Wait()
+	t.Logf("good subscriber up in %v before the hammering, %v during it; the bad MAC tried %d times in %v",
+		base.Round(time.Millisecond), during.Round(time.Millisecond), attempts, hammer)
+	if why != "" {
+		t.Fatalf("the good subscriber failed during the hammering: %s", why)
+	}
+	if during > base+time.Second || during > 2*time.Second {
+		t.Errorf("the good subscriber took %v during the hammering, %v before", during, base)
+	}
+
+	log := ac.Poll(`/log print where message~"02:00:00:00:0B:01"`, "refused", 5*time.Second)
+	badMAC := "02:00:00:00:0B:01"
+	failed := regexp.MustCompile(`login failed: user MT-User from ` + badMAC).FindAllString(log, -1)
+	refusals := regexp.MustCompile(`login refused: user MT-User from ` + badMAC).FindAllString(log, -1)
+	var refused int
+	for _, m := range regexp.MustCompile(`and (\d+) refused unchecked`).FindAllStringSubmatch(log, -1) {
+		n, _ := strconv.Atoi(m[1])
+		refused += n
+	}
+	t.Logf("the bad MAC: %d logins checked and failed, %d refused unchecked, %d refusal lines logged", len(failed), refused, len(refusals))
+	// In 8 s: 3 free failures, then one after 1 s, 2 s and 4 s shut out.
+	if len(failed) < 3 || len(failed) > 6 {
+		t.Errorf("%d failed logins checked in %v, want 3..6 with the back-off:\n%s", len(failed), hammer, log)
+	}
+	// Each shut-out window logs its first refusal only; the failure
+	// that ends it counts the others.
+	if refused == 0 || len(refusals) > len(failed) {
+		t.Errorf("%d attempts, %d failed, %d refused, %d refusal lines:\n%s", attempts, len(failed), refused, len(refusals), log)
+	}
+	for i, wait := range []string{"1s", "2s"} {
+		if want := regexp.MustCompile(fmt.Sprintf(`%s: %d failed logins in a row( \(and \d+ refused unchecked\))?: logins from it refused for %s`, badMAC, i+3, wait)); !want.MatchString(log) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if all := ac.Poll("/log print", "connected from", time.Second); strings.Contains(all, "refused: user MT-User from 02:00:00:00:0A:01") {
+		t.Errorf("the good subscriber was refused:\n%s", all)
+	}
+}
+
+// waitCount sends line until its output holds want at least n times.
+func waitCount(t *testing.T, r *nstest.Rosh, line, want string, n int, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		mark := r.Out.Len()
+		r.Send(line)
+		time.Sleep(300 * time.Millisecond)
+		out := r.Out.String()[mark:]
+		if strings.Count(out, want) >= n {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q printed %q %d times in %v, want %d:\n%s", line, want, strings.Count(out, want), timeout, n, out)
+		}
+	}
+}
+
+// TestPasswordsNotLogged logs in with a wrong password and then the right
+// one with each method, rosh against rosh, and looks for either password
+// in everything both wrote: their logs and their output.
+func TestPasswordsNotLogged(t *testing.T) {
+	pair := nstest.NewPair(t)
+	ac := nstest.StartRosh(t, roshBin, pair.AC)
+	cl := nstest.StartRosh(t, roshBin, pair.Client)
+	const right = "R1ght-Pass-7q"
+	ac.Send(
+		"/ip pool add name=pppoe-pool ranges=10.0.0.2-10.0.0.5",
+		"/ppp profile add local-address=10.0.0.1 name=for-pppoe remote-address=pppoe-pool",
+		"/ppp secret add name=MT-User password="+right+" profile=for-pppoe service=pppoe",
+		"/interface pppoe-server server add default-profile=for-pppoe disabled=no interface=ether3 service-name=pppoeservice",
+	)
+	var secrets []string
+	for i, m := range []string{"pap", "chap", "mschap1", "mschap2"} {
+		wrong := "Wr0ng-" + m + "-Pass-3x"
+		secrets = append(secrets, wrong)
+		ac.Send("/interface pppoe-server server set 0 authentication=" + m)
+		if i == 0 {
+			cl.Send("/interface pppoe-client add interface=ether2 service-name=pppoeservice name=out user=MT-User allow=" + m + " password=" + wrong + " disabled=no")
+		} else {
+			cl.Send("/interface pppoe-client set out allow=" + m + " password=" + wrong + " disabled=no")
+		}
+		waitCount(t, ac, "/log print", m+": wrong password", 1, 30*time.Second)
+		cl.Send("/interface pppoe-client set out password=" + right)
+		cl.Poll("/interface pppoe-client monitor out once", "status: connected", 30*time.Second)
+		cl.Send("/interface pppoe-client set out disabled=yes")
+		ac.Poll("/ppp active print count-only", "0", 10*time.Second)
+		cl.Send("/interface pppoe-client set out disabled=no")
+		cl.Poll("/interface pppoe-client monitor out once", "status: connected", 30*time.Second)
+		cl.Send("/interface pppoe-client set out disabled=yes")
+		ac.Poll("/ppp active print count-only", "0", 10*time.Second)
+	}
+	secrets = append(secrets, right)
+	acLog := ac.Poll("/log print", "connected", 5*time.Second)
+	cl.Poll("/log print", "connected", 5*time.Second) // both logs end up in the outputs searched
+	for _, want := range []string{"pap", "chap", "mschap1", "mschap2"} {
+		if !strings.Contains(acLog, "auth "+want) {
+			t.Errorf("the AC's log shows no %s login:\n%s", want, acLog)
+		}
+	}
+	for name, text := range map[string]string{"AC": ac.Out.String(), "client": cl.Out.String()} {
+		for _, pw := range secrets {
+			if strings.Contains(text, pw) {
+				t.Errorf("the %s's output holds the password %q", name, pw)
+			}
+		}
+	}
+}
