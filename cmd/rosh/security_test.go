@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,7 +21,12 @@ import (
 // clientPort opens the client namespace's end of the veth from the test
 // process, promiscuous so that frames for the emulated MACs come up.
 func clientPort(t *testing.T, pair *nstest.Pair) *link.Port {
-	l := nstest.OpenPcap(t, pair.Client, pair.ClientIf, link.PcapOptions{Promiscuous: true})
+	return nsPort(t, pair.Client, pair.ClientIf)
+}
+
+// nsPort opens ifname in namespace ns from the test process, promiscuous.
+func nsPort(t *testing.T, ns, ifname string) *link.Port {
+	l := nstest.OpenPcap(t, ns, ifname, link.PcapOptions{Promiscuous: true})
 	p := link.NewPort(l)
 	t.Cleanup(func() { p.Close() })
 	return p
@@ -103,8 +109,8 @@ func TestAuthBackoff(t *testing.T) {
 
 	log := ac.Poll(`/log print where message~"02:00:00:00:0B:01"`, "refused", 5*time.Second)
 	badMAC := "02:00:00:00:0B:01"
-	failed := regexp.MustCompile(`login failed: user MT-User from ` + badMAC).FindAllString(log, -1)
-	refusals := regexp.MustCompile(`login refused: user MT-User from ` + badMAC).FindAllString(log, -1)
+	failed := regexp.MustCompile(`login failed: user MT-User from `+badMAC).FindAllString(log, -1)
+	refusals := regexp.MustCompile(`login refused: user MT-User from `+badMAC).FindAllString(log, -1)
 	var refused int
 	for _, m := range regexp.MustCompile(`and (\d+) refused unchecked`).FindAllStringSubmatch(log, -1) {
 		n, _ := strconv.Atoi(m[1])
@@ -197,4 +203,126 @@ func TestPasswordsNotLogged(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mustMAC parses a MAC as macOf prints it.
+func mustMAC(t *testing.T, s string) pppoe.MAC {
+	hw, err := net.ParseMAC(s)
+	m, ok := pppoe.MACFrom(hw)
+	if err != nil || !ok {
+		t.Fatalf("MAC %q: %v", s, err)
+	}
+	return m
+}
+
+func marshal(t *testing.T, p *pppoe.Packet) []byte {
+	b, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSpoofedFramesIgnored: with a session up between two rosh routers,
+// a third host sends each side raw frames carrying the session's id — an
+// LCP Terminate-Request, an IPCP Configure-Request, an IPv4 packet and a
+// PADT — from its own MAC. Neither side ends or changes the session; both
+// count the frames in their logs. Then the client redials while the third
+// host answers it with forged PADOs and PADSes that do not carry its
+// Host-Uniq: it ignores them, counts them, and connects to the real AC.
+func TestSpoofedFramesIgnored(t *testing.T) {
+	pair := nstest.NewPair(t)
+	ac := nstest.StartRosh(t, roshBin, pair.AC)
+	ac.Send(seedAC...)
+	cl := nstest.StartRosh(t, roshBin, pair.Client)
+	cl.Send(seedClient)
+	cl.Poll("/interface pppoe-client monitor PPPoE-Out once", "status: connected", 30*time.Second)
+	detail := ac.Poll("/ppp active print detail", "session-id=", 10*time.Second)
+	m := regexp.MustCompile(`session-id=0x([0-9A-F]+)`).FindStringSubmatch(detail)
+	if m == nil {
+		t.Fatalf("no session-id in /ppp active:\n%s", detail)
+	}
+	id64, _ := strconv.ParseUint(m[1], 16, 16)
+	id := uint16(id64)
+	acMAC, clMAC := mustMAC(t, macOf(t, pair.AC, pair.ACIf)), mustMAC(t, macOf(t, pair.Client, pair.ClientIf))
+	evil := pppoe.MAC{0x02, 0x66, 0x66, 0x66, 0x66, 0x66}
+	// A frame for the AC goes out of the client's end of the veth, one
+	// for the client out of the AC's end.
+	toAC, toClient := clientPort(t, pair), nsPort(t, pair.AC, pair.ACIf)
+	sender := map[pppoe.MAC]*link.Port{acMAC: toAC, clMAC: toClient}
+
+	session := func(dst pppoe.MAC, proto ...byte) []byte {
+		return marshal(t, &pppoe.Packet{Ethernet: pppoe.Ethernet{Dst: dst, Src: evil, EtherType: pppoe.EtherTypeSession},
+			Code: pppoe.CodeSession, SessionID: id, Payload: proto})
+	}
+	padt := func(dst pppoe.MAC) []byte {
+		return marshal(t, &pppoe.Packet{Ethernet: pppoe.Ethernet{Dst: dst, Src: evil, EtherType: pppoe.EtherTypeDiscovery},
+			Code: pppoe.CodePADT, SessionID: id, Tags: pppoe.Tags{{Type: pppoe.TagGenericError, Value: []byte("spoofed")}}})
+	}
+	for _, dst := range []pppoe.MAC{acMAC, clMAC} {
+		for _, f := range [][]byte{
+			session(dst, 0xc0, 0x21, 5, 0x42, 0, 4),                           // LCP Terminate-Request
+			session(dst, 0x80, 0x21, 1, 0x42, 0, 10, 3, 6, 10, 9, 9, 9),       // IPCP Configure-Request
+			session(dst, 0x00, 0x21, 0x45, 0, 0, 20, 0, 0, 0, 0, 64, 1, 0, 0), // IPv4
+			padt(dst),
+		} {
+			if err := sender[dst].WriteFrame(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	acLog := waitCount(t, ac, "/log print", "dropped 3 session frames from a MAC not the session's (total 3), 1 PADTs from a MAC not the session's (total 1)", 1, 5*time.Second)
+	clLog := waitCount(t, cl, "/log print", "dropped 3 session frames from a MAC not the access concentrator's (total 3), 1 PADTs from a MAC not the access concentrator's (total 1)", 1, 5*time.Second)
+	if strings.Contains(acLog, "disconnected") || strings.Contains(clLog, "disconnected") {
+		t.Errorf("the session ended:\nAC:\n%s\nclient:\n%s", acLog, clLog)
+	}
+	if again := ac.Poll("/ppp active print detail", "session-id=", 5*time.Second); !strings.Contains(again, "session-id=0x"+m[1]) {
+		t.Errorf("the session changed:\n%s", again)
+	}
+	cl.Poll("/interface pppoe-client monitor PPPoE-Out once", "status: connected", time.Second)
+
+	// Forged offers: while the client redials, the third host answers its
+	// MAC with a PADO and a PADS every 5 ms, with a Host-Uniq not its own.
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		tags := pppoe.Tags{{Type: pppoe.TagServiceName, Value: []byte("pppoeservice")}, {Type: pppoe.TagACName, Value: []byte("evil")},
+			{Type: pppoe.TagHostUniq, Value: []byte("not-yours")}, {Type: pppoe.TagACCookie, Value: []byte("0123456789abcdef0123")}}
+		pado := marshal(t, &pppoe.Packet{Ethernet: pppoe.Ethernet{Dst: clMAC, Src: evil, EtherType: pppoe.EtherTypeDiscovery}, Code: pppoe.CodePADO, Tags: tags})
+		pads := marshal(t, &pppoe.Packet{Ethernet: pppoe.Ethernet{Dst: clMAC, Src: evil, EtherType: pppoe.EtherTypeDiscovery}, Code: pppoe.CodePADS, SessionID: 0x6666, Tags: tags})
+		n := 0
+		for {
+			select {
+			case <-stop:
+				done <- n
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			toClient.WriteFrame(pado)
+			toClient.WriteFrame(pads)
+			n += 2
+		}
+	}()
+	// The real AC stops serving for a while, so the client dials with
+	// nothing but forged answers around.
+	cl.Send("/interface pppoe-client set PPPoE-Out disabled=yes")
+	ac.Poll("/ppp active print count-only", "0", 10*time.Second)
+	ac.Send("/interface pppoe-server server disable 0")
+	cl.Send("/interface pppoe-client set PPPoE-Out disabled=no")
+	clLog = waitCount(t, cl, "/log print", "PADOs/PADSes with a foreign Host-Uniq", 1, 10*time.Second)
+	if st := field(cl.Poll("/interface pppoe-client monitor PPPoE-Out once", "status:", 5*time.Second), "status"); st == "connected" {
+		t.Errorf("the client connected with only forged offers around")
+	}
+	ac.Send("/interface pppoe-server server enable 0")
+	mon := cl.Poll("/interface pppoe-client monitor PPPoE-Out once", "status: connected", 30*time.Second)
+	close(stop)
+	forged := <-done
+	if got := field(mon, "ac-mac"); got != strings.ToUpper(acMAC.String()) {
+		t.Errorf("connected to %s, not the AC %s:\n%s", got, acMAC, mon)
+	}
+	if got := field(mon, "ac-name"); got != "MikroTik" {
+		t.Errorf("ac-name %q:\n%s", got, mon)
+	}
+	t.Logf("%d forged PADOs/PADSes sent; the client's log says:\n%s", forged,
+		strings.Join(regexp.MustCompile(`.*dropped.*`).FindAllString(clLog, -1), "\n"))
 }
