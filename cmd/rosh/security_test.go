@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -325,4 +328,152 @@ func TestSpoofedFramesIgnored(t *testing.T) {
 	}
 	t.Logf("%d forged PADOs/PADSes sent; the client's log says:\n%s", forged,
 		strings.Join(regexp.MustCompile(`.*dropped.*`).FindAllString(clLog, -1), "\n"))
+}
+
+// rss is the resident set of process pid, in bytes.
+func rss(t *testing.T, pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	}
+	kb, _ := strconv.ParseUint(string(m[1]), 10, 64)
+	return kb << 10
+}
+
+// TestDiscoveryFlood: 20 subscribers are up with 2 s keepalives on both
+// sides when a third host floods the AC for 10 s with PADIs from random
+// MACs at 20,000 a second, and PADRs with forged AC-Cookies at 2,000 a
+// second. No subscriber loses its session, a new one comes up within 2 s
+// in the middle of the flood, the forged PADRs are counted and cost no
+// session, and the AC's resident memory stays flat (RFC 2516 §5.2's
+// AC-Cookie: the AC keeps no state for a PADI or a PADR it did not issue
+// a cookie for).
+func TestDiscoveryFlood(t *testing.T) {
+	const (
+		subscribers = 20
+		padiRate    = 20_000
+		padrRate    = 2_000
+		flood       = 10 * time.Second
+		rssLimit    = 16 << 20
+	)
+	pair := nstest.NewPair(t)
+	ac := nstest.StartRosh(t, roshBin, pair.AC)
+	ac.Send(
+		"/ip pool add name=subs ranges=10.0.0.2-10.0.0.250",
+		"/ppp profile add local-address=10.0.0.1 name=subs remote-address=subs",
+		"/ppp secret add name=MT-User password=StrongPass profile=subs service=pppoe",
+		"/interface pppoe-server server add default-profile=subs disabled=no interface=ether3 service-name=pppoeservice keepalive-timeout=2",
+	)
+	ac.Poll("/interface pppoe-server server print count-only", "1", 5*time.Second)
+	port := clientPort(t, pair)
+	acMAC := mustMAC(t, macOf(t, pair.AC, pair.ACIf))
+
+	subs, err := emulate.Start(port, emulate.Config{
+		Sessions: subscribers, BaseMAC: pppoe.MAC{0x02, 0, 0, 0x5b, 0, 1}, UserPattern: "MT-User", Password: "StrongPass",
+		ServiceName: "pppoeservice", Keepalive: 2 * time.Second, SetupTimeout: 20 * time.Second, TeardownTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := subs.Wait(ctx, func(s emulate.Stats) bool { return s.Settled(subscribers) }); err != nil || subs.Stats().Up != subscribers {
+		t.Fatalf("%d of %d subscribers up (%v)", subs.Stats().Up, subscribers, err)
+	}
+	defer subs.Stop()
+	ac.Poll("/ppp active print count-only", fmt.Sprint(subscribers), 5*time.Second)
+	time.Sleep(2 * time.Second) // a keepalive round, then the baseline
+	before := rss(t, ac.Pid())
+
+	// The flood, paced per millisecond: PADIs from random MACs, and PADRs
+	// from random MACs echoing a cookie of the AC's size that it never
+	// made.
+	padi := marshal(t, &pppoe.Packet{Ethernet: pppoe.Ethernet{Dst: pppoe.Broadcast, EtherType: pppoe.EtherTypeDiscovery},
+		Code: pppoe.CodePADI, Tags: pppoe.Tags{{Type: pppoe.TagServiceName}, {Type: pppoe.TagHostUniq, Value: []byte("flood")}}})
+	padr := marshal(t, &pppoe.Packet{Ethernet: pppoe.Ethernet{Dst: acMAC, EtherType: pppoe.EtherTypeDiscovery},
+		Code: pppoe.CodePADR, Tags: pppoe.Tags{{Type: pppoe.TagServiceName, Value: []byte("pppoeservice")},
+			{Type: pppoe.TagHostUniq, Value: []byte("flood")}, {Type: pppoe.TagACCookie, Value: make([]byte, 20)}}})
+	cookie := len(padr) - 20
+	var sentPADI, sentPADR int
+	var peak uint64
+	floodDone := make(chan time.Duration)
+	go func() {
+		rng := rand.New(rand.NewPCG(7, 7))
+		start := time.Now()
+		randomSrc := func(f []byte) {
+			binary.BigEndian.PutUint32(f[6:], rng.Uint32())
+			binary.BigEndian.PutUint16(f[10:], uint16(rng.Uint32()))
+			f[6] = f[6]&0xfc | 0x02 // locally administered unicast
+		}
+		for ms := 0; time.Since(start) < flood; ms++ {
+			// What is due by now, so a late wake-up is caught up on.
+			due := time.Since(start).Seconds()
+			for range int(due*padiRate) - sentPADI {
+				randomSrc(padi)
+				if port.WriteFrame(padi) == nil {
+					sentPADI++
+				}
+			}
+			for range int(due*padrRate) - sentPADR {
+				randomSrc(padr)
+				binary.BigEndian.PutUint64(padr[cookie:], rng.Uint64())
+				if port.WriteFrame(padr) == nil {
+					sentPADR++
+				}
+			}
+			if ms%500 == 0 {
+				peak = max(peak, rss(t, ac.Pid()))
+			}
+			if wait := time.Until(start.Add(time.Duration(ms+1) * time.Millisecond)); wait > 0 {
+				time.Sleep(wait)
+			}
+		}
+		floodDone <- time.Since(start)
+	}()
+	time.Sleep(3 * time.Second)
+	newcomer, why := login(t, port, pppoe.MAC{0x02, 0, 0, 0x5c, 0, 1}, "StrongPass")
+	took := <-floodDone
+	time.Sleep(time.Second) // the AC drains its queues
+	after := rss(t, ac.Pid())
+	st := subs.Stats()
+	log := waitCount(t, ac, "/log print", "PADRs with a missing or forged AC-Cookie", 1, 5*time.Second)
+	var badCookies int
+	for _, m := range regexp.MustCompile(`dropped (\d+) PADRs with a missing or forged AC-Cookie`).FindAllStringSubmatch(log, -1) {
+		n, _ := strconv.Atoi(m[1])
+		badCookies += n
+	}
+	var queueDrops int
+	for _, m := range regexp.MustCompile(`dropped (?:.*, )?(\d+) discovery frames to full queues`).FindAllStringSubmatch(log, -1) {
+		n, _ := strconv.Atoi(m[1])
+		queueDrops += n
+	}
+	t.Logf("flood: %d PADIs (%.0f/s) and %d forged PADRs (%.0f/s) in %v; the AC dropped %d PADRs for their cookie, %d discovery frames to its full queues",
+		sentPADI, float64(sentPADI)/took.Seconds(), sentPADR, float64(sentPADR)/took.Seconds(), took.Round(time.Millisecond), badCookies, queueDrops)
+	t.Logf("AC RSS before %.1f MiB, peak %.1f MiB, after %.1f MiB; newcomer up in %v during the flood; %d/%d subscribers up, %d lost",
+		float64(before)/(1<<20), float64(peak)/(1<<20), float64(after)/(1<<20), newcomer.Round(time.Millisecond), st.Up, subscribers, st.Lost)
+
+	if why != "" {
+		t.Errorf("a new subscriber could not log in during the flood: %s", why)
+	} else if newcomer > 2*time.Second {
+		t.Errorf("a new subscriber took %v to come up during the flood, want < 2s", newcomer)
+	}
+	if st.Lost != 0 || st.Up != subscribers {
+		t.Errorf("%d subscribers lost their session during the flood, %d up", st.Lost, st.Up)
+	}
+	if growth := int64(max(after, peak)) - int64(before); growth > rssLimit {
+		t.Errorf("the AC's RSS grew by %.1f MiB over the flood (limit %d MiB)", float64(growth)/(1<<20), rssLimit>>20)
+	}
+	if sentPADI < padiRate*int(flood/time.Second)/2 {
+		t.Errorf("only %d PADIs sent in %v: the test did not flood", sentPADI, took)
+	}
+	if badCookies < sentPADR/2 {
+		t.Errorf("the AC counted %d forged PADRs of %d sent", badCookies, sentPADR)
+	}
+	if n := ac.Poll("/ppp active print count-only", "", time.Second); !strings.Contains(n, fmt.Sprint(subscribers)) {
+		t.Errorf("/ppp active after the flood: %s, want %d (the newcomer hung up)", n, subscribers)
+	}
 }
