@@ -126,3 +126,40 @@ func TestMainPersists(t *testing.T) {
 		t.Errorf("broken config was overwritten:\n%s", b)
 	}
 }
+
+// TestExportShowSensitive: the console's export, whole or per menu, hides
+// every password and RADIUS secret unless show-sensitive is given
+// (RouterOS v7), and shows them all with it.
+func TestExportShowSensitive(t *testing.T) {
+	sh, buf := newTestShell(t)
+	secrets := []string{"Cl1entPw", "S3cretPw", "R4diusKey"}
+	for i, line := range []string{
+		"/interface pppoe-client add interface=ether2 user=bob password=Cl1entPw",
+		"/ppp secret add name=alice password=S3cretPw",
+		"/radius add service=ppp address=192.0.2.10 secret=R4diusKey",
+	} {
+		if err := sh.Execute(line, i+1); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+	}
+	for _, cmd := range []string{"/export", "/export hide-sensitive", "/ppp secret export", "/interface pppoe-client export", "/radius export verbose"} {
+		buf.Reset()
+		if err := sh.Execute(cmd, 1); err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		for _, s := range secrets {
+			if strings.Contains(buf.String(), s) {
+				t.Errorf("%s shows %q:\n%s", cmd, s, buf.String())
+			}
+		}
+	}
+	buf.Reset()
+	if err := sh.Execute("/export show-sensitive", 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("/export show-sensitive lacks %q:\n%s", s, buf.String())
+		}
+	}
+}
