@@ -51,7 +51,7 @@ type clientRun struct {
 	demand chan struct{}
 	// drops counts the frames the client dropped as spoofed, across
 	// redials, for the log.
-	drops clientDrops
+	drops clientDropWatch
 }
 
 func (r *Runtime) startClient(spec ClientSpec) *clientRun {

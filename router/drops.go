@@ -64,18 +64,18 @@ func acDropCounters(ac *pppoe.AC) []dropCounter {
 	}
 }
 
-// clientDropCounters are a client's: PADOs and PADSes for its MAC that do
+// clientDropWatch holds a client's: PADOs and PADSes for its MAC that do
 // not carry its Host-Uniq, and, while a session is up, the session's frames
 // and PADTs from a MAC other than its access concentrator's. The counts
 // go on across redials.
-type clientDrops struct {
+type clientDropWatch struct {
 	hostUniq, wrongMAC, padt atomic.Uint64 // of clients and sessions that ended
 	client                   atomic.Pointer[pppoe.Client]
 	session                  atomic.Pointer[pppoe.Session]
 }
 
 // retire adds the counts of the current client and session to the totals.
-func (d *clientDrops) retire() {
+func (d *clientDropWatch) retire() {
 	if c := d.client.Swap(nil); c != nil {
 		d.hostUniq.Add(c.Stats().WrongHostUniq)
 	}
@@ -86,7 +86,7 @@ func (d *clientDrops) retire() {
 	}
 }
 
-func (d *clientDrops) counters() []dropCounter {
+func (d *clientDropWatch) counters() []dropCounter {
 	return []dropCounter{
 		{"PADOs/PADSes with a foreign Host-Uniq", func() uint64 {
 			n := d.hostUniq.Load()

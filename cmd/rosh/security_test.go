@@ -139,8 +139,8 @@ func TestAuthBackoff(t *testing.T) {
 	}
 }
 
-// waitCount sends line until its output holds want at least n times.
-func waitCount(t *testing.T, r *nstest.Rosh, line, want string, n int, timeout time.Duration) string {
+// waitLines sends line until its output holds want at least n times.
+func waitLines(t *testing.T, r *nstest.Rosh, line, want string, n int, timeout time.Duration) string {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -181,7 +181,7 @@ func TestPasswordsNotLogged(t *testing.T) {
 		} else {
 			cl.Send("/interface pppoe-client set out allow=" + m + " password=" + wrong + " disabled=no")
 		}
-		waitCount(t, ac, "/log print", m+": wrong password", 1, 30*time.Second)
+		waitLines(t, ac, "/log print", m+": wrong password", 1, 30*time.Second)
 		cl.Send("/interface pppoe-client set out password=" + right)
 		cl.Poll("/interface pppoe-client monitor out once", "status: connected", 30*time.Second)
 		cl.Send("/interface pppoe-client set out disabled=yes")
@@ -274,8 +274,8 @@ func TestSpoofedFramesIgnored(t *testing.T) {
 			}
 		}
 	}
-	acLog := waitCount(t, ac, "/log print", "dropped 3 session frames from a MAC not the session's (total 3), 1 PADTs from a MAC not the session's (total 1)", 1, 5*time.Second)
-	clLog := waitCount(t, cl, "/log print", "dropped 3 session frames from a MAC not the access concentrator's (total 3), 1 PADTs from a MAC not the access concentrator's (total 1)", 1, 5*time.Second)
+	acLog := waitLines(t, ac, "/log print", "dropped 3 session frames from a MAC not the session's (total 3), 1 PADTs from a MAC not the session's (total 1)", 1, 5*time.Second)
+	clLog := waitLines(t, cl, "/log print", "dropped 3 session frames from a MAC not the access concentrator's (total 3), 1 PADTs from a MAC not the access concentrator's (total 1)", 1, 5*time.Second)
 	if strings.Contains(acLog, "disconnected") || strings.Contains(clLog, "disconnected") {
 		t.Errorf("the session ended:\nAC:\n%s\nclient:\n%s", acLog, clLog)
 	}
@@ -312,7 +312,7 @@ func TestSpoofedFramesIgnored(t *testing.T) {
 	ac.Poll("/ppp active print count-only", "0", 10*time.Second)
 	ac.Send("/interface pppoe-server server disable 0")
 	cl.Send("/interface pppoe-client set PPPoE-Out disabled=no")
-	clLog = waitCount(t, cl, "/log print", "PADOs/PADSes with a foreign Host-Uniq", 1, 10*time.Second)
+	clLog = waitLines(t, cl, "/log print", "PADOs/PADSes with a foreign Host-Uniq", 1, 10*time.Second)
 	if st := field(cl.Poll("/interface pppoe-client monitor PPPoE-Out once", "status:", 5*time.Second), "status"); st == "connected" {
 		t.Errorf("the client connected with only forged offers around")
 	}
@@ -440,7 +440,7 @@ func TestDiscoveryFlood(t *testing.T) {
 	time.Sleep(time.Second) // the AC drains its queues
 	after := rss(t, ac.Pid())
 	st := subs.Stats()
-	log := waitCount(t, ac, "/log print", "PADRs with a missing or forged AC-Cookie", 1, 5*time.Second)
+	log := waitLines(t, ac, "/log print", "PADRs with a missing or forged AC-Cookie", 1, 5*time.Second)
 	var badCookies int
 	for _, m := range regexp.MustCompile(`dropped (\d+) PADRs with a missing or forged AC-Cookie`).FindAllStringSubmatch(log, -1) {
 		n, _ := strconv.Atoi(m[1])
