@@ -3,9 +3,12 @@ package shell
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"rosh/menus"
 )
@@ -110,3 +113,41 @@ func FuzzREST(f *testing.F) {
 
 // defaultExport is what the Saver writes.
 var defaultExport = menus.ExportOptions{ShowSensitive: true}
+
+// TestLoginLimiter: three failures from an address are free, then the
+// answer waits 0.5 s, 1 s, 2 s … up to 8 s; a success, or ten quiet
+// minutes, clears the address; other addresses are not slowed.
+func TestLoginLimiter(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	l := newLoginLimiter()
+	l.now = func() time.Time { return now }
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	var got []time.Duration
+	for i := 0; i < 9; i++ {
+		got = append(got, l.failed(a))
+	}
+	want := []time.Duration{0, 0, 0, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("delays %v, want %v", got, want)
+	}
+	if d := l.failed(b); d != 0 {
+		t.Errorf("another address waits %v", d)
+	}
+	l.succeeded(a)
+	if d := l.failed(a); d != 0 {
+		t.Errorf("after a success the first failure waits %v", d)
+	}
+	l.failed(a)
+	l.failed(a)
+	now = now.Add(failMemory + time.Second)
+	if d := l.failed(a); d != 0 {
+		t.Errorf("after ten quiet minutes a failure waits %v", d)
+	}
+	// The table stays bounded under failures from many addresses.
+	for i := 0; i < 3*maxFailAddrs; i++ {
+		l.failed(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
+	}
+	if n := len(l.fails); n > maxFailAddrs {
+		t.Errorf("%d addresses remembered, bound %d", n, maxFailAddrs)
+	}
+}

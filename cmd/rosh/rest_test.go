@@ -204,20 +204,17 @@ func TestRESTAPI(t *testing.T) {
 	wantError(curl(t, ns, restPort, "viewer:v", "PUT", "/rest/ppp/secret", `{"name":"eve"}`), 403, "not enough permissions")
 
 	// Repeated failures from one address are slowed: three are free, then
-	// each waits twice as long as the one before (0.5 s, 1 s, 2 s); a
-	// success clears the record. (curl through ip netns exec alone takes
-	// a few hundred milliseconds here, hence the wide margins.)
+	// each waits twice as long as the one before (0.5 s, 1 s, 2 s), so the
+	// sixth takes 2 s at least (TestLoginLimiter checks the schedule and
+	// its reset exactly, on a clock of its own).
 	var took []time.Duration
 	for i := 0; i < 6; i++ {
 		took = append(took, curl(t, ns, restPort, "admin:wrong", "GET", "/rest/ppp/secret", "").took)
 	}
-	if took[5] < 1900*time.Millisecond || took[5] < took[2]+1500*time.Millisecond {
-		t.Errorf("failed logins took %v: the 6th should wait 2 s more than the first ones", took)
+	if took[5] < 1900*time.Millisecond {
+		t.Errorf("failed logins took %v: the 6th should have waited 2 s", took)
 	}
-	do("GET", "/rest/system/identity", "", 200)
-	if d := curl(t, ns, restPort, "admin:wrong", "GET", "/rest/ppp/secret", "").took; d > 1500*time.Millisecond {
-		t.Errorf("a failure after a success took %v: the success did not clear the record", d)
-	}
+	do("GET", "/rest/system/identity", "", 200) // a success clears the record
 
 	// /ip service follows its own configuration, even when REST changes
 	// it: an address= that leaves 127.0.0.1 out closes the door.
@@ -300,7 +297,7 @@ func TestMetricsScrape(t *testing.T) {
 
 	var emOut strings.Builder
 	em := nstest.Exec(pair.Client, roshBin, "emulate", "--interface", "ether2", "--sessions", "12", "--rate", "0",
-		"--user-pattern", "user%d", "--password", "pw%d", "--auth", "chap", "--keepalive", "0", "--timeout", "10s", "--hold", "5s")
+		"--user-pattern", "user%d", "--password", "pw%d", "--auth", "chap", "--keepalive", "0", "--timeout", "10s", "--hold", "-1s")
 	em.Stdout, em.Stderr = &emOut, &emOut
 	if err := em.Start(); err != nil {
 		t.Fatal(err)
@@ -330,6 +327,7 @@ func TestMetricsScrape(t *testing.T) {
 		t.Errorf("DELETE /rest/ppp/active/%s: %d %s", active[0][".id"], res.code, res.body)
 	}
 	ac.Poll("/ppp active print count-only", "9", 5*time.Second)
+	em.Process.Signal(os.Interrupt) // --hold -1s: until Ctrl-C, then hang up
 	err := em.Wait()
 	var ee *exec.ExitError
 	if !(err != nil && errors.As(err, &ee) && ee.ExitCode() == 1) {
