@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -42,7 +43,9 @@ func TestRadiusTwoACs(t *testing.T) {
 			"/system identity set name="+name,
 			fmt.Sprintf("/ip pool add name=subs ranges=10.%d.0.2-10.%d.0.254", i+1, i+1),
 			fmt.Sprintf("/ppp profile add local-address=10.%d.0.1 name=subs remote-address=subs", i+1),
-			"/radius add service=ppp address=10.99.0.254 secret=testing123",
+			// 100 logins in a burst on a loaded 2-core machine: give
+			// the server more than RouterOS's 300ms default.
+			"/radius add service=ppp address=10.99.0.254 secret=testing123 timeout=2s",
 			"/ppp aaa set use-radius=yes",
 			fmt.Sprintf("/interface pppoe-server server add default-profile=subs disabled=no interface=ether3 service-name=isp authentication=mschap2 pado-delay=%d", 100*i),
 		)
@@ -50,11 +53,13 @@ func TestRadiusTwoACs(t *testing.T) {
 		acs[name] = ac
 	}
 
-	emulate := func(first int, acName, macBase string, hold time.Duration) (*exec.Cmd, *bytes.Buffer) {
+	// Both emulators hold their sessions until told to hang up (SIGINT),
+	// however long the loaded machine takes to bring the second half up.
+	emulate := func(first int, acName, macBase string) (*exec.Cmd, *bytes.Buffer) {
 		var out bytes.Buffer
 		args := []string{"emulate", "--interface", "ether2", "--sessions", fmt.Sprint(half), "--first", fmt.Sprint(first),
 			"--rate", "200", "--user-pattern", "user%d", "--password", "pw%d", "--auth", "mschap2",
-			"--keepalive", "0", "--timeout", "15s", "--hold", hold.String(), "--mac-base", macBase}
+			"--keepalive", "0", "--timeout", "30s", "--hold", "-1s", "--mac-base", macBase}
 		if acName != "" {
 			args = append(args, "--ac-name", acName)
 		}
@@ -63,12 +68,28 @@ func TestRadiusTwoACs(t *testing.T) {
 		if err := em.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() {
+			if em.ProcessState == nil {
+				em.Process.Signal(os.Interrupt)
+				em.Wait()
+			}
+			if t.Failed() {
+				t.Logf("rosh emulate --first %d wrote:\n%s", first, out.String())
+			}
+		})
 		return em, &out
 	}
-	first, out1 := emulate(1, "", "02:00:00:01:00:00", 6*time.Second)
-	acs["ac1"].Poll("/ppp active print count-only", fmt.Sprint(half), 20*time.Second)
-	second, out2 := emulate(half+1, "ac2", "02:00:00:02:00:00", time.Second)
-	acs["ac2"].Poll("/ppp active print count-only", fmt.Sprint(half), 20*time.Second)
+	first, out1 := emulate(1, "", "02:00:00:01:00:00")
+	t.Cleanup(func() {
+		if t.Failed() {
+			for name, ac := range acs {
+				t.Logf("%s's log:\n%s", name, ac.Poll(`/log print where message~"fail|RADIUS|radius|interface|disconnected|error" or topics~"error"`, "", 5*time.Second))
+			}
+		}
+	})
+	acs["ac1"].Poll("/ppp active print count-only", fmt.Sprint(half), 60*time.Second)
+	second, out2 := emulate(half+1, "ac2", "02:00:00:02:00:00")
+	acs["ac2"].Poll("/ppp active print count-only", fmt.Sprint(half), 60*time.Second)
 
 	// 100 sessions up at once, addresses unique across both boxes.
 	addrs := map[string]string{}
@@ -92,6 +113,7 @@ func TestRadiusTwoACs(t *testing.T) {
 		t.Errorf("sessions per AC %v, want %d each", per, half)
 	}
 	for i, em := range []*exec.Cmd{first, second} {
+		em.Process.Signal(os.Interrupt)
 		if err := em.Wait(); err != nil {
 			t.Fatalf("rosh emulate %d: %v\n%s", i+1, err, []*bytes.Buffer{out1, out2}[i])
 		}
