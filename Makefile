@@ -92,7 +92,9 @@ bench: deps
 # target with two workers gets, in half the wall time. The fuzz cache is
 # go test's own, so `make fuzz` and fuzz-ci grow one corpus. A crasher is
 # written to the package's testdata/fuzz/FuzzName/ and fails the step:
-# fix the bug and commit the file, it then runs in every `go test`.
+# fix the bug and commit the file, it then runs in every `go test`. Go's
+# fuzzer says "context deadline exceeded" when FUZZCITIME ends before it
+# has replayed the corpus (seen at load average 30): no crasher, no failure.
 FUZZCITIME ?= 10s
 fuzz-ci:
 	@set -e; start=$$(date +%s); bins=$$(mktemp -d); trap 'rm -rf "$$bins"' EXIT; \
@@ -106,8 +108,10 @@ fuzz-ci:
 	echo "$$targets" | BINS="$$bins" CACHE="$$cache" T="$(FUZZCITIME)" xargs -P 2 -L 1 sh -c ' \
 		pkg=$$(grep "^$$0 " "$$BINS/pkgs" | cut -d" " -f2); \
 		out=$$(cd "$$0" && "$$BINS/$$(echo $$0 | tr ./ _).test" -test.run "^\$$" -test.fuzz "^$$1\$$" \
-			-test.fuzztime "$$T" -test.parallel 1 -test.fuzzcachedir "$$CACHE/$$pkg" 2>&1) || \
-			{ printf "== FAIL %s %s\n%s\n" "$$pkg" "$$1" "$$out"; exit 255; }; \
+			-test.fuzztime "$$T" -test.parallel 1 -test.fuzzcachedir "$$CACHE/$$pkg" 2>&1) || { \
+			if echo "$$out" | grep -q "context deadline exceeded" && ! echo "$$out" | grep -q "Failing input"; then \
+				echo "== $$pkg $$1: fuzztime ran out before the corpus was replayed (a loaded machine): no crasher"; exit 0; fi; \
+			printf "== FAIL %s %s\n%s\n" "$$pkg" "$$1" "$$out"; exit 255; }; \
 		echo "$$out" | grep -oE "execs: [0-9]+ \([0-9]+/sec\), new interesting: [0-9]+ \(total: [0-9]+\)" | tail -1 | \
 			sed "s|^|== $$pkg $$1: |"'; \
 	echo "fuzz-ci: $$(echo "$$targets" | wc -l) targets × $(FUZZCITIME) in $$(( $$(date +%s) - start )) s"
