@@ -11,6 +11,8 @@ func All() []*Menu {
 		systemResource(),
 		user(),
 		ipService(),
+		systemLoggingAction(),
+		systemLogging(),
 		interfaceMenu(),
 		ipDNS(),
 		ipPool(),

@@ -20,6 +20,7 @@ func (t *Tree) Desired(c *router.Config) *router.Desired {
 		Profiles: map[string]router.ProfileSpec{},
 		Secrets:  map[string][]router.SecretSpec{},
 		Bindings: map[string]router.BindingSpec{},
+		Logging:  t.logConfig(c),
 	}
 	pm := t.Menu("/ip/pool")
 	for _, it := range c.Table(pm.Path).Items() {

@@ -122,6 +122,12 @@ func (m *Menu) builtinTemplate(it *router.Item) map[string]string {
 	if m.Single {
 		return m.Builtins[0]
 	}
+	if m.Key == "" {
+		// Built-in items are the table's first, made by Init in order.
+		if i := int(it.ID) - 1; i >= 0 && i < len(m.Builtins) {
+			return m.Builtins[i]
+		}
+	}
 	for _, b := range m.Builtins {
 		if m.Key != "" && b[m.Key] == it.Props[m.Key] {
 			return b

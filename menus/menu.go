@@ -195,6 +195,13 @@ type Menu struct {
 	// Last puts some rows after all others in print (RouterOS lists the
 	// default-encryption profile last).
 	Last func(r *Row) bool
+	// Line, if set, is how a plain print shows a row: one line, no
+	// header (/log).
+	Line func(r *Row) string
+	// Follow, if set, lets print follow wait for new rows: it returns a
+	// channel closed when there may be some. Rows then carry ".seq",
+	// rising, to tell the new ones.
+	Follow func(ctx *Ctx) <-chan struct{}
 	// BuiltinSelector is how export addresses a changed built-in item.
 	BuiltinSelector func(it *router.Item) string
 }

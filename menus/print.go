@@ -149,6 +149,12 @@ func (m *Menu) PrintRows(out Output, rows []*Row, numbers []int, opt PrintOption
 		}
 		return
 	}
+	if m.Line != nil && !opt.Detail && !opt.Terse {
+		for _, r := range rows {
+			out.Printf("%s\n", m.Line(r))
+		}
+		return
+	}
 	fw := len(m.Flags)
 	if legend := m.FlagsLegend(); legend != "" && !opt.Terse {
 		out.Printf("%s\n", legend)

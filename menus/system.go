@@ -53,19 +53,23 @@ func systemResource() *Menu {
 // mib prints a byte count the way RouterOS prints memory: 1785.9MiB.
 func mib(b uint64) string { return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20)) }
 
-// logMenu is /log: the engine's log.
+// logMenu is /log: the entries the memory action keeps, one a line as
+// RouterOS prints them ("2006-01-02 15:04:05 pppoe,info message"); print
+// follow goes on printing new ones until Ctrl-C.
 func logMenu() *Menu {
 	return &Menu{
 		Path:     "/log",
 		Help:     "system log",
 		ReadOnly: true,
 		Props:    []*Prop{{Name: "time", Type: String{}}, {Name: "topics", Type: String{}}, {Name: "message", Type: String{}}},
-		Columns:  []Column{{"time", "TIME"}, {"topics", "TOPICS"}, {"message", "MESSAGE"}},
+		Line:     func(r *Row) string { return r.Values["time"] + " " + r.Values["topics"] + " " + r.Values["message"] },
+		Follow:   func(ctx *Ctx) <-chan struct{} { return ctx.Eng.Log.Changed() },
 		Dynamic: func(ctx *Ctx) []*Row {
 			var rows []*Row
 			for _, e := range ctx.Eng.Log.Entries() {
 				rows = append(rows, &Row{Values: map[string]string{
 					"time": e.Time.Format("2006-01-02 15:04:05"), "topics": strings.Join(e.Topics, ","), "message": e.Message,
+					".seq": utoa(e.Seq),
 				}})
 			}
 			return rows

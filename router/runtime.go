@@ -142,6 +142,9 @@ func (r *Runtime) reconcile() (retry bool) {
 	}
 	r.desired = d
 	r.mu.Unlock()
+	if len(d.Logging.Actions) > 0 {
+		r.log.Configure(d.Logging)
+	}
 	r.pools.Configure(d.Pools)
 	r.reconcileClients(d)
 	r.reconcileServers(d)

@@ -27,6 +27,8 @@ type Desired struct {
 	// AAA is /ppp aaa; Incoming is /radius incoming.
 	AAA      AAASpec
 	Incoming IncomingSpec
+	// Logging is /system logging: the log's rules and actions.
+	Logging LogConfig
 }
 
 // AAASpec is /ppp aaa.

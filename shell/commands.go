@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -245,6 +246,9 @@ func (s *Shell) print(m *menus.Menu, inv *invocation) error {
 	if pl, ok := inv.args["proplist"]; ok {
 		opt.Props = strings.Split(pl, ",")
 	}
+	if inv.flags["follow"] || inv.flags["follow-only"] {
+		return s.follow(m, inv, opt)
+	}
 	for {
 		var err error
 		s.eng.View(func(c *router.Config) {
@@ -275,6 +279,47 @@ func (s *Shell) print(m *menus.Menu, inv *invocation) error {
 		case <-s.out.Stop():
 			return nil
 		case <-time.After(interval):
+		}
+	}
+}
+
+// follow prints the rows of a menu that grows (/log), then every new one
+// as it comes, until Ctrl-C; follow-only skips the rows already there.
+func (s *Shell) follow(m *menus.Menu, inv *invocation, opt menus.PrintOptions) error {
+	if m.Follow == nil {
+		return menus.Errorf("failure: follow is not supported here")
+	}
+	var last uint64
+	first := true
+	for {
+		var err error
+		var changed <-chan struct{}
+		s.eng.View(func(c *router.Config) {
+			ctx := s.ctx(c)
+			changed = m.Follow(ctx)
+			var rows, fresh []*menus.Row
+			if rows, err = s.filterRows(ctx, m, inv); err != nil {
+				return
+			}
+			for _, r := range rows {
+				seq, _ := strconv.ParseUint(r.Values[".seq"], 10, 64)
+				if seq > last {
+					if !(first && inv.flags["follow-only"]) {
+						fresh = append(fresh, r)
+					}
+					last = seq
+				}
+			}
+			m.PrintRows(s.out, fresh, make([]int, len(fresh)), opt)
+		})
+		if err != nil {
+			return err
+		}
+		first = false
+		select {
+		case <-s.out.Stop():
+			return nil
+		case <-changed:
 		}
 	}
 }

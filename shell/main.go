@@ -41,6 +41,8 @@ func Main(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	sh := sys.NewConsole(stdout)
+	// The echo logging action prints on the console.
+	sys.Eng.Log.SetEcho(func(e router.LogEntry) { sh.out.Printf("%s\n", e.Line()) })
 	status := 0
 	switch {
 	case opts.Script != "":

@@ -400,7 +400,7 @@ func (s *Shell) spec(m *menus.Menu, path, cmd string) commandSpec {
 	case "comment":
 		return commandSpec{positional: 1, args: []string{"numbers", "comment"}}
 	case "print":
-		return commandSpec{flags: []string{"detail", "terse", "count-only", "brief", "stats", "without-paging", "follow", "value-list"},
+		return commandSpec{flags: []string{"detail", "terse", "count-only", "brief", "stats", "without-paging", "follow", "follow-only", "value-list"},
 			args: []string{"interval", "proplist", "file"}, where: true, positional: 0}
 	case "find":
 		return commandSpec{props: true, where: true, args: []string{"default", "dynamic", "disabled", "invalid", "running"}}

@@ -51,6 +51,8 @@ func OpenSystem(opt SystemOptions) (sys *System, loadErr, err error) {
 	tree := menus.NewTree(menus.All())
 	eng.Update(func(c *router.Config) error { tree.Init(c); return nil })
 	sys = &System{Eng: eng, Tree: tree, dir: filepath.Dir(opt.ConfigPath), persist: true}
+	// The disk logging actions write next to the configuration.
+	eng.Log.SetDir(sys.dir)
 	loader := sys.NewConsole(io.Discard)
 	if loadErr = loader.LoadConfig(opt.ConfigPath); loadErr != nil {
 		sys.persist = false
@@ -94,6 +96,7 @@ func (sys *System) Close() error {
 	if sys.rt != nil {
 		sys.rt.Close()
 	}
+	sys.Eng.Log.Close()
 	if sys.saver != nil {
 		return sys.saver.Close()
 	}
