@@ -47,6 +47,8 @@ type Port struct {
 	dispatch func(frame []byte)
 	// batch is the Link's batched sending, if it has it.
 	batch BatchWriter
+	// tap, if set, sees every frame read and sent (SetTap).
+	tap atomic.Pointer[Tap]
 }
 
 // Subscription is one Handler registered with a Port.
@@ -125,6 +127,7 @@ func (p *Port) read() {
 
 // offer hands one frame to the handlers subscribed to it.
 func (p *Port) offer(frame []byte) {
+	p.tapped(Received, frame)
 	accepted := false
 	if len(frame) >= 6 && p.nDst.Load() > 0 {
 		p.dstMu.RLock()
@@ -281,6 +284,9 @@ func (p *Port) WriteFrame(b []byte) error {
 	if p.closed.Load() {
 		return ErrClosed
 	}
+	// Tapped before it leaves, as a sniffer on the wire would see it:
+	// the answer to it may be read before WriteFrame returns.
+	p.tapped(Sent, b)
 	return p.l.WriteFrame(b)
 }
 
@@ -292,6 +298,7 @@ func (p *Port) QueueFrame(b []byte) error {
 	if p.closed.Load() {
 		return ErrClosed
 	}
+	p.tapped(Sent, b)
 	if p.batch == nil {
 		return p.l.WriteFrame(b)
 	}

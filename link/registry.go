@@ -16,6 +16,7 @@ type Registry struct {
 	open  Opener
 	mu    sync.Mutex
 	ports map[string]*regEntry
+	tap   Tap
 }
 
 type regEntry struct {
@@ -69,6 +70,7 @@ func (r *Registry) Acquire(name string) (*Port, error) {
 		return nil, err
 	}
 	p := NewPort(l)
+	p.SetTap(r.portTap(name))
 	r.ports[name] = &regEntry{port: p, refs: 1}
 	return p, nil
 }

@@ -1096,7 +1096,7 @@ func (s *Session) parse(proto Protocol, b []byte) (Packet, bool) {
 		return nil, false
 	}
 	if s.debugOn() {
-		s.log.Debug("recv "+describe(proto, p), "topic", topicOf(proto))
+		s.log.Debug("rcvd ["+TracePacket(proto, p)+"]", "topic", topicOf(proto), "packet", true)
 	}
 	return p, true
 }
@@ -1130,9 +1130,7 @@ func (s *Session) sendControl(p Protocol, code Code, id uint8, data []byte) {
 
 func (s *Session) send(p Protocol, b []byte) {
 	if s.debugOn() {
-		if pkt, err := ParsePacket(b); err == nil {
-			s.log.Debug("send "+describe(p, pkt), "topic", topicOf(p))
-		}
+		s.log.Debug("sent ["+TracePacket(p, b)+"]", "topic", topicOf(p), "packet", true)
 	}
 	if err := s.tx.SendPPP(p, b); err != nil {
 		s.log.Debug("send failed", "topic", topicOf(p), "proto", p.String(), "err", err)
@@ -1166,18 +1164,6 @@ func topicOf(p Protocol) string {
 		return "ipcp"
 	}
 	return "ppp"
-}
-
-// describe renders a control packet for the debug log, pppd style:
-// "LCP Configure-Request id=1 <mru 1492> <magic 0x12345678>".
-func describe(p Protocol, pkt Packet) string {
-	s := fmt.Sprintf("%s %s id=%d", p, codeName(p, pkt.Code()), pkt.Identifier())
-	if (p == ProtoLCP || p == ProtoIPCP) && pkt.Code() <= CodeConfigureReject {
-		if o := optionsString(p, pkt.Data()); o != "" {
-			s += " " + o
-		}
-	}
-	return s
 }
 
 // Layer callbacks.

@@ -49,7 +49,7 @@ type ACConfig struct {
 	// Clock to take time from; nil is the real clock.
 	Clock clock.Clock
 	// OnSession is called on the AC's goroutine for every new session,
-	// before its PADS is sent. It must not block; it typically starts the
+	// right after its PADS is sent. It must not block; it typically starts the
 	// session's PPP goroutine. The session's end shows on its Done channel.
 	OnSession func(*Session)
 	// OnEvent receives status events; it must not block.
@@ -715,10 +715,15 @@ func (ac *AC) onPADR() {
 	ac.idxMu.Unlock()
 	ac.nSessions.Add(1)
 	ac.upTotal.Add(1)
+	// The PADS first: the session's PPP goroutine, started by
+	// OnSession, sends its LCP Configure-Request at once, and a client
+	// drops session frames that come before its PADS (RFC 2516 §5.4:
+	// the session begins when the PADS is received), then waits out a
+	// restart timer. Frames that come back already are queued.
+	ac.sendPADS(s, &r)
 	if ac.cfg.OnSession != nil {
 		ac.cfg.OnSession(s)
 	}
-	ac.sendPADS(s, &r)
 	ac.event(Event{Kind: EventSessionUp, Peer: p.Src, Session: id, Service: svc.Name})
 }
 

@@ -300,6 +300,7 @@ func (c *clientRun) dialOnce(ctx context.Context, port *link.Port) error {
 		MRRU: c.spec.MRRU, Endpoint: endpoint(port.HardwareAddr()),
 		OnEvent:  func(e ppp.Event) { c.onEvent(e, sess) },
 		OnPacket: c.tun.onPacket,
+		Logger:   c.r.sessionLogger(func() string { return c.spec.Name }),
 	}
 	newPPP := func() (*ppp.Session, error) { return ppp.NewOnLink(cfg, sess) }
 	err = runPPP(ctx, sess, newPPP, func(s *ppp.Session) {

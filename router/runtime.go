@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"rosh/link"
@@ -51,6 +52,9 @@ type Runtime struct {
 
 	// auth is the per-host login back-off of the access concentrators.
 	auth *authGuard
+
+	// sniffer is the running /tool sniffer capture, if any.
+	sniffer atomic.Pointer[sniffer]
 }
 
 // RuntimeOptions tunes a runtime; zero values are the defaults.
@@ -145,6 +149,7 @@ func (r *Runtime) reconcile() (retry bool) {
 	if len(d.Logging.Actions) > 0 {
 		r.log.Configure(d.Logging)
 	}
+	r.updateTap()
 	r.pools.Configure(d.Pools)
 	r.reconcileClients(d)
 	r.reconcileServers(d)

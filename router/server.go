@@ -273,7 +273,19 @@ func (s *serverSession) newPPP() (*ppp.Session, error) {
 		MRRU: s.spec.MRRU, Endpoint: endpoint(s.ac.port.HardwareAddr()),
 		OnEvent:  s.onEvent,
 		OnPacket: s.tun.onPacket,
+		Logger:   s.r.sessionLogger(s.traceName),
 	}, s.ps)
+}
+
+// traceName is the session's name in its log lines: its interface name
+// once the peer has authenticated, <pppoe-MAC> before (RouterOS's).
+func (s *serverSession) traceName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ifname != "" {
+		return s.ifname
+	}
+	return "<pppoe-" + s.mac + ">"
 }
 
 // terminate ends the session gracefully and waits for it.
