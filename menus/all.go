@@ -27,6 +27,7 @@ func All() []*Menu {
 		pppSecret(),
 		pppActive(),
 		logMenu(),
+		toolSniffer(),
 	}
 }
 

@@ -44,6 +44,10 @@ type Ctx struct {
 	// the last print, a name, *id, a list, [find …]) into item ids. The
 	// shell provides it: print numbering is per console.
 	Resolve func(ctx *Ctx, m *Menu, ref string) ([]uint32, error)
+	// FilePath turns a file name typed on the console into a path in
+	// the router's file directory (where the configuration lives),
+	// refusing names that leave it.
+	FilePath func(name string) (string, error)
 }
 
 // ResolveRefs resolves an item reference through the console's resolver.

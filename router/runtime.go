@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"rosh/link"
@@ -53,8 +52,12 @@ type Runtime struct {
 	// auth is the per-host login back-off of the access concentrators.
 	auth *authGuard
 
-	// sniffer is the running /tool sniffer capture, if any.
-	sniffer atomic.Pointer[sniffer]
+	// The packet sniffer: the captures on the interfaces' tap, and
+	// /tool sniffer's own (kept after stop for save).
+	snMu           sync.Mutex
+	sniffers       []*sniffer
+	capture        *sniffer
+	captureRelease func()
 }
 
 // RuntimeOptions tunes a runtime; zero values are the defaults.
@@ -214,6 +217,7 @@ func (r *Runtime) Close() {
 	r.mu.Unlock()
 	close(r.stop)
 	<-r.done
+	r.SnifferStop()
 	var wg sync.WaitGroup
 	for _, c := range clients {
 		wg.Add(1)

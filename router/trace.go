@@ -79,21 +79,25 @@ func (r *Runtime) traceDiscovery(port string, dir link.Direction, frame []byte) 
 }
 
 // updateTap puts on the interfaces the tap that the log's rules and the
-// sniffer ask for, or none: frames then cost one atomic load.
+// sniffers ask for, or none: frames then cost one atomic load.
 func (r *Runtime) updateTap() {
+	r.snMu.Lock()
+	defer r.snMu.Unlock()
 	tracing := r.log.Tracing()
-	sn := r.sniffer.Load()
+	sniffers := r.sniffers
 	switch {
-	case !tracing && sn == nil:
+	case !tracing && len(sniffers) == 0:
 		r.ports.SetTap(nil)
-	case sn == nil:
+	case len(sniffers) == 0:
 		r.ports.SetTap(r.traceDiscovery)
 	default:
 		r.ports.SetTap(func(port string, dir link.Direction, frame []byte) {
 			if r.log.Tracing() {
 				r.traceDiscovery(port, dir, frame)
 			}
-			sn.capture(port, dir, frame)
+			for _, s := range sniffers {
+				s.capture(port, dir, frame)
+			}
 		})
 	}
 }

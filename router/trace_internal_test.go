@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 
@@ -29,7 +30,12 @@ func traceOnce(l *slog.Logger, port *link.Port, frame []byte) {
 func benchRuntime(tb testing.TB, rules ...LogRule) (*Runtime, *link.Port) {
 	a, b := link.Pipe()
 	tb.Cleanup(func() { a.Close(); b.Close() })
-	reg := link.NewRegistry(func(string) (link.Link, error) { return a, nil })
+	reg := link.NewRegistry(func(name string) (link.Link, error) {
+		if name != "ether1" {
+			return nil, fmt.Errorf("no interface %s", name)
+		}
+		return a, nil
+	})
 	port, err := reg.Acquire("ether1")
 	if err != nil {
 		tb.Fatal(err)

@@ -592,7 +592,7 @@ func firstRaw(t []token) string {
 }
 
 func (s *Shell) ctx(c *router.Config) *menus.Ctx {
-	ctx := &menus.Ctx{Cfg: c, Eng: s.eng, Tree: s.tree}
+	ctx := &menus.Ctx{Cfg: c, Eng: s.eng, Tree: s.tree, FilePath: s.filePath}
 	ctx.Resolve = func(ctx *menus.Ctx, m *menus.Menu, ref string) ([]uint32, error) {
 		refs, err := s.resolveRefs(ctx, m, ref)
 		if err != nil {
