@@ -38,10 +38,13 @@ func (m Method) String() string {
 	return fmt.Sprintf("method-%d", uint8(m))
 }
 
-// topic is the RouterOS log topic of the method: pap or chap.
+// topic is the RouterOS log topic of the method: pap, chap or mschap.
 func (m Method) topic() string {
-	if m == PAP {
+	switch m {
+	case PAP:
 		return "pap"
+	case MSCHAPv1, MSCHAPv2:
+		return "mschap"
 	}
 	return "chap"
 }

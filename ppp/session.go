@@ -1096,7 +1096,7 @@ func (s *Session) parse(proto Protocol, b []byte) (Packet, bool) {
 		return nil, false
 	}
 	if s.debugOn() {
-		s.log.Debug("rcvd ["+TracePacket(proto, p)+"]", "topic", topicOf(proto), "packet", true)
+		s.log.Debug("rcvd ["+TracePacket(proto, p)+"]", "topic", s.topicOf(proto), "packet", true)
 	}
 	return p, true
 }
@@ -1130,7 +1130,7 @@ func (s *Session) sendControl(p Protocol, code Code, id uint8, data []byte) {
 
 func (s *Session) send(p Protocol, b []byte) {
 	if s.debugOn() {
-		s.log.Debug("sent ["+TracePacket(p, b)+"]", "topic", topicOf(p), "packet", true)
+		s.log.Debug("sent ["+TracePacket(p, b)+"]", "topic", s.topicOf(p), "packet", true)
 	}
 	if err := s.tx.SendPPP(p, b); err != nil {
 		s.log.Debug("send failed", "topic", topicOf(p), "proto", p.String(), "err", err)
@@ -1149,6 +1149,19 @@ func (s *Session) debugf(topic, format string, args ...any) {
 	if s.debugOn() {
 		s.log.Debug(fmt.Sprintf(format, args...), "topic", topic)
 	}
+}
+
+// topicOf is topicOf(p), but mschap for CHAP packets when the method in
+// use is MS-CHAP (v1 or v2).
+func (s *Session) topicOf(p Protocol) string {
+	if p == ProtoCHAP {
+		for _, m := range []Method{s.authPeer.method, s.authSelf.method} {
+			if m == MSCHAPv1 || m == MSCHAPv2 {
+				return "mschap"
+			}
+		}
+	}
+	return topicOf(p)
 }
 
 // topicOf is the RouterOS log topic of a protocol's messages.

@@ -145,6 +145,7 @@ func TestTraceFailedLogin(t *testing.T) {
 	waitSettled(t, cl, clientIDs(cl), 20*time.Second)
 	waitFor(t, "the AC's AuthNak", 10*time.Second, func() bool { return strings.Contains(ac.logText(), "sent [PAP AuthNak") })
 	log := ac.logText() + cl.logText()
+	t.Logf("AC:\n%s\nclient:\n%s", ac.logText(), cl.logText())
 	for _, want := range []string{
 		`<pppoe-02:AB:CD:00:00:02>: rcvd [PAP AuthReq id=0x1 user="MT-User" password=<hidden>]`,
 		`login failed: user MT-User from 02:AB:CD:00:00:02, pap: wrong password`,
