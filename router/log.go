@@ -137,7 +137,7 @@ func (l *Log) Configure(cfg LogConfig) {
 	}
 	on := false
 	for _, r := range cfg.Rules {
-		if len(r.Topics) > 0 && !slices.Contains(r.NotTopics, "debug") && allIn(r.Topics, traceTopics) {
+		if len(r.Topics) > 0 && !slices.Contains(r.NotTopics, "debug") && !slices.Contains(r.NotTopics, "packet") && allIn(r.Topics, traceTopics) {
 			on = true
 		}
 	}

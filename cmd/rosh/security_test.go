@@ -164,6 +164,9 @@ func TestPasswordsNotLogged(t *testing.T) {
 	pair := nstest.NewPair(t)
 	ac := nstest.StartRosh(t, roshBin, pair.AC)
 	cl := nstest.StartRosh(t, roshBin, pair.Client)
+	// The packet trace too: no password in it either.
+	ac.Send("/system logging add topics=debug")
+	cl.Send("/system logging add topics=debug")
 	const right = "R1ght-Pass-7q"
 	ac.Send(
 		"/ip pool add name=pppoe-pool ranges=10.0.0.2-10.0.0.5",
@@ -236,8 +239,11 @@ func marshal(t *testing.T, p *pppoe.Packet) []byte {
 func TestSpoofedFramesIgnored(t *testing.T) {
 	pair := nstest.NewPair(t)
 	ac := nstest.StartRosh(t, roshBin, pair.AC)
+	// The drop counters are logged at pppoe,debug.
+	ac.Send("/system logging add topics=pppoe,debug,!packet")
 	ac.Send(seedAC...)
 	cl := nstest.StartRosh(t, roshBin, pair.Client)
+	cl.Send("/system logging add topics=pppoe,debug,!packet")
 	cl.Send(seedClient)
 	cl.Poll("/interface pppoe-client monitor PPPoE-Out once", "status: connected", 30*time.Second)
 	detail := ac.Poll("/ppp active print detail", "session-id=", 10*time.Second)
@@ -363,6 +369,7 @@ func TestDiscoveryFlood(t *testing.T) {
 	pair := nstest.NewPair(t)
 	ac := nstest.StartRosh(t, roshBin, pair.AC)
 	ac.Send(
+		"/system logging add topics=pppoe,debug,!packet", // the drop counters
 		"/ip pool add name=subs ranges=10.0.0.2-10.0.0.250",
 		"/ppp profile add local-address=10.0.0.1 name=subs remote-address=subs",
 		"/ppp secret add name=MT-User password=StrongPass profile=subs service=pppoe",
