@@ -101,6 +101,14 @@ func (i *Interface) batchEnd() {
 // forward hands one packet (n bytes of IP after the headroom) to the
 // attached session, or drops it and, the first time, asks for one.
 func (i *Interface) forward(pkt []byte, n int) {
+	if l := i.limits.Load(); l != nil && l.tx != nil && l.tx.offer(pkt, n) != pass {
+		return // queued or dropped: the shaper counts it
+	}
+	i.sendNow(pkt, n)
+}
+
+// sendNow is forward past the shaper.
+func (i *Interface) sendNow(pkt []byte, n int) {
 	i.mu.Lock()
 	send := i.send
 	if send == nil {
@@ -120,7 +128,9 @@ func (i *Interface) forward(pkt []byte, n int) {
 		return
 	}
 	i.tx.packets.Add(1)
-	i.tx.bytes.Add(uint64(n))
+	if b := i.tx.bytes.Add(uint64(n)); i.limits.Load() != nil {
+		i.checkQuota(true, b)
+	}
 }
 
 // Deliver writes one IPv4 packet received from the peer into the device,
@@ -130,6 +140,14 @@ func (i *Interface) forward(pkt []byte, n int) {
 // Deliver returns. It is safe to call from any goroutine (the PPP
 // session's, typically) and allocates nothing unless it fails.
 func (i *Interface) Deliver(pkt []byte) error {
+	if l := i.limits.Load(); l != nil && l.rx != nil {
+		return i.shapeIn(l.rx, pkt, false)
+	}
+	return i.deliverNow(pkt)
+}
+
+// deliverNow is Deliver past the shaper.
+func (i *Interface) deliverNow(pkt []byte) error {
 	if err := i.prepare(pkt); err != nil {
 		return err
 	}
@@ -150,8 +168,35 @@ func (i *Interface) Deliver(pkt []byte) error {
 // offloads it is Deliver. Like Deliver it may clamp pkt in place and does
 // not keep it.
 func (i *Interface) Queue(pkt []byte) error {
+	if l := i.limits.Load(); l != nil && l.rx != nil {
+		return i.shapeIn(l.rx, pkt, true)
+	}
+	return i.queueNow(pkt)
+}
+
+// shapeIn passes pkt through the rx shaper: on at once (Queue or
+// Deliver), or later from the scheduler, or dropped (ErrQueueFull).
+func (i *Interface) shapeIn(b *bucket, pkt []byte, queue bool) error {
+	if len(pkt) < ipv4MinLen || pkt[0]>>4 != 4 {
+		i.rx.drops.Add(1)
+		return ErrNotIPv4
+	}
+	switch b.offer(pkt, len(pkt)) {
+	case pass:
+		if queue {
+			return i.queueNow(pkt)
+		}
+		return i.deliverNow(pkt)
+	case dropped:
+		return ErrQueueFull
+	}
+	return nil
+}
+
+// queueNow is Queue past the shaper.
+func (i *Interface) queueNow(pkt []byte) error {
 	if !i.offload {
-		return i.Deliver(pkt)
+		return i.deliverNow(pkt)
 	}
 	if err := i.prepare(pkt); err != nil {
 		return err
@@ -194,6 +239,8 @@ func (i *Interface) write(frame []byte, segs, bytes int) error {
 		return fmt.Errorf("dataplane: writing to %s: %w", i.kname, err)
 	}
 	i.rx.packets.Add(uint64(segs))
-	i.rx.bytes.Add(uint64(bytes))
+	if b := i.rx.bytes.Add(uint64(bytes)); i.limits.Load() != nil {
+		i.checkQuota(false, b)
+	}
 	return nil
 }

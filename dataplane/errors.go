@@ -14,4 +14,7 @@ var (
 	// ErrBadConfig: a Config, address, MTU or route Open or a setter
 	// cannot use; the wrapping error says which field.
 	ErrBadConfig = errors.New("dataplane: bad configuration")
+	// ErrQueueFull: a rate-limited session's queue had no room for the
+	// packet, which was dropped (and counted).
+	ErrQueueFull = errors.New("dataplane: shaper queue full")
 )

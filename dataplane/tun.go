@@ -182,6 +182,14 @@ type Interface struct {
 	closed      bool
 
 	tx, rx counters
+
+	// limits are the session's rate limit and byte quotas, nil while it
+	// has none: the data path's only cost for an unlimited session is
+	// loading this pointer. limMu serialises the setters.
+	limits atomic.Pointer[limits]
+	limMu  sync.Mutex
+	lim    limits     // what the setters published last
+	bk     [2]*bucket // rx, tx: made on first use, kept
 }
 
 // Open makes the TUN device (IFF_TUN, no packet information, exclusive,

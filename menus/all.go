@@ -26,6 +26,7 @@ func All() []*Menu {
 		interfacePPPoEServer(),
 		pppSecret(),
 		pppActive(),
+		queueSimple(),
 		logMenu(),
 		toolSniffer(),
 	}

@@ -18,7 +18,7 @@ func pppProfile() *Menu {
 			{Name: "dns-server", Type: IPList{}, NoDefault: true, Help: "DNS servers offered to the peer"},
 			{Name: "session-timeout", Type: Duration{}, NoDefault: true, Help: "longest time a session may last"},
 			{Name: "idle-timeout", Type: Duration{}, NoDefault: true, Help: "session ends after this long without traffic"},
-			{Name: "rate-limit", Type: String{}, NoDefault: true, Quote: true, Help: "rx-rate[/tx-rate] [bursts …]"},
+			{Name: "rate-limit", Type: RateLimit{}, NoDefault: true, Quote: true, Help: "rx-rate[/tx-rate] [rx-burst-rate[/tx-burst-rate] …]: the sessions' speed"},
 			{Name: "use-compression", Type: triState, Default: "default", Help: "use compression"},
 			{Name: "use-encryption", Type: Enum{Values: []string{"default", "no", "required", "yes"}}, Default: "default", Help: "use encryption"},
 			{Name: "only-one", Type: triState, Default: "default", Help: "allow one session per user only"},

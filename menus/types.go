@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"rosh/dataplane"
 	"rosh/pool"
 )
 
@@ -340,3 +341,18 @@ func (Ranges) Parse(_ *Ctx, prop, in string) (string, error) {
 	return strings.Join(out, ","), nil
 }
 func (Ranges) Hint() string { return "address ranges (10.0.0.2-10.0.0.5,10.0.1.0/24)" }
+
+// RateLimit is a PPP rate limit in RouterOS's syntax
+// (dataplane.ParseRateLimit); the value is kept as typed, spaces
+// collapsed.
+type RateLimit struct{}
+
+func (RateLimit) Parse(_ *Ctx, prop, in string) (string, error) {
+	if _, err := dataplane.ParseRateLimit(in); err != nil {
+		return "", Errorf("invalid value for argument %s: %s", prop, strings.TrimPrefix(err.Error(), dataplane.ErrRateLimit.Error()+": "))
+	}
+	return strings.Join(strings.Fields(in), " "), nil
+}
+func (RateLimit) Hint() string {
+	return "rx-rate[/tx-rate] [rx-burst-rate[/tx-burst-rate] [rx-burst-threshold[/tx-burst-threshold] [rx-burst-time[/tx-burst-time] [priority] [rx-rate-min[/tx-rate-min]]]]]"
+}

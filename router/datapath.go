@@ -59,6 +59,8 @@ type tunnel struct {
 	mpMu sync.Mutex
 	rx   *mp.Reassembler
 	mpst atomic.Pointer[mp.Reassembler] // rx, for Stats
+	// quotaSet: the byte quotas were given (once per session).
+	quotaSet atomic.Bool
 }
 
 // mpTx is the sending half of MP: the peer's MRU, above which a packet
@@ -255,4 +257,33 @@ func countersOf(s dataplane.Stats) Counters {
 		RxBytes: s.RxBytes, TxBytes: s.TxBytes, RxPackets: s.RxPackets, TxPackets: s.TxPackets,
 		RxDrops: s.RxDrops, TxDrops: s.TxDrops,
 	}
+}
+
+// setRateLimit shapes the session to rl (zero: no limit); an unchanged
+// limit is left alone, so that its burst average keeps running.
+func (t *tunnel) setRateLimit(rl dataplane.RateLimit) {
+	if ifc := t.ifc.Load(); ifc != nil && ifc.RateLimit() != rl {
+		ifc.SetRateLimit(rl)
+	}
+}
+
+// setQuota sets the byte quotas (0: none) once: a quota counts from when
+// the session came up.
+func (t *tunnel) setQuota(in, out uint64, used func(out bool)) {
+	ifc := t.ifc.Load()
+	if ifc == nil || (in == 0 && out == 0) || !t.quotaSet.CompareAndSwap(false, true) {
+		return
+	}
+	ifc.SetQuota(in, out, used)
+}
+
+// shaping is the limit in force and its queue's counters (zero without
+// a limit).
+func (t *tunnel) shaping() (dataplane.RateLimit, dataplane.ShaperStats) {
+	ifc := t.ifc.Load()
+	if ifc == nil {
+		return dataplane.RateLimit{}, dataplane.ShaperStats{}
+	}
+	st, _ := ifc.ShaperStats()
+	return ifc.RateLimit(), st
 }

@@ -319,13 +319,14 @@ func (s *serverSession) end(cause rfc2866.AcctTerminateCause, reason string) {
 }
 
 // SetRateLimit records a rate limit from RADIUS (Mikrotik-Rate-Limit in
-// the Access-Accept or a CoA) that overrides the profile's rate-limit.
-// The shaping itself belongs to the data plane's rate limiter, which
-// reads RateLimit.
+// the Access-Accept or a CoA) that overrides the profile's rate-limit,
+// and gives it to the running session's shaper at once, without a
+// reconnect (effectiveRateLimit, applyLimits).
 func (s *serverSession) SetRateLimit(v string) {
 	s.mu.Lock()
 	s.rateLimit = v
 	s.mu.Unlock()
+	s.applyLimits()
 }
 
 // RateLimit is the session's rate limit: RADIUS's when it gave one, else

@@ -159,6 +159,9 @@ func (r *Runtime) reconcile() (retry bool) {
 	r.reconcileRadius(d)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for s := range r.sessions {
+		s.reprofile(d)
+	}
 	for _, s := range d.Servers {
 		if _, ok := r.acs[s.Interface]; !ok {
 			return true // its interface could not be opened

@@ -12,6 +12,7 @@ import (
 	"layeh.com/radius/rfc2866"
 
 	"rosh/aaa"
+	"rosh/dataplane"
 	"rosh/link"
 	"rosh/ppp"
 	"rosh/pppoe"
@@ -217,6 +218,8 @@ type serverSession struct {
 	timers sessionTimers
 	// ended: the session is over; a late RADIUS verdict is ignored.
 	ended bool
+	// limitIn and limitOut are the secret's limit-bytes-in/out.
+	limitIn, limitOut uint64
 }
 
 func (s *serverSession) run() {
@@ -378,6 +381,7 @@ func (s *serverSession) addresses(peer string) (ppp.IPConfig, error) {
 	var prof ProfileSpec
 	var remote, local netip.Addr
 	var dns []netip.Addr
+	var limitIn, limitOut uint64 // the secret's limit-bytes-in/out
 	if rad != nil {
 		prof = s.radiusProfile(d, rad)
 		// RFC 2865 §5.8: 255.255.255.254 asks the NAS to choose, and
@@ -394,6 +398,7 @@ func (s *serverSession) addresses(peer string) (ppp.IPConfig, error) {
 		sec, _ := secretFor(d, peer, s.mac)
 		prof = s.profileFor(d, sec)
 		remote, local = sec.RemoteAddress, sec.LocalAddress
+		limitIn, limitOut = sec.LimitBytesIn, sec.LimitBytesOut
 	}
 	if len(dns) == 0 {
 		dns = prof.DNS
@@ -419,6 +424,7 @@ func (s *serverSession) addresses(peer string) (ppp.IPConfig, error) {
 	}
 	s.mu.Lock()
 	s.addr, s.local, s.profile = cfg.Peer, cfg.Local, prof
+	s.limitIn, s.limitOut = limitIn, limitOut
 	s.mu.Unlock()
 	return cfg, nil
 }
@@ -515,6 +521,7 @@ func (s *serverSession) connected(gen uint64, st ppp.Status) {
 	s.mu.Unlock()
 	s.addRadiusRoutes(name)
 	s.sessionUp()
+	s.applyLimits()
 	s.r.eng.Metrics.setup(roleServer)
 	s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, st.PeerAddr, st.Method)
 }
@@ -546,6 +553,61 @@ func (s *serverSession) active() (ActiveSession, bool) {
 	a.MTU, a.MRU = st.MTU, st.MRU
 	a.KernelName = s.tun.kernelName()
 	a.Counters = countersOf(s.tun.stats())
+	a.RateLimit, a.Queue = s.tun.shaping()
 	a.Disconnect = func() { go s.terminate("administratively disconnected") }
 	return a, true
+}
+
+// effectiveRateLimit is the one place a session's rate limit comes from:
+// RADIUS's Mikrotik-Rate-Limit (Access-Accept or CoA, SetRateLimit) if it
+// gave one, else the profile's rate-limit. s.mu is held.
+func (s *serverSession) effectiveRateLimit() dataplane.RateLimit {
+	if s.rateLimit != "" {
+		rl, err := dataplane.ParseRateLimit(s.rateLimit)
+		if err == nil {
+			return rl
+		}
+		s.r.log.Add("ppp,error", "%s: Mikrotik-Rate-Limit from RADIUS: %v; the profile's applies", s.ifname, err)
+	}
+	rl, err := dataplane.ParseRateLimit(s.profile.RateLimit)
+	if err != nil { // the console refuses these; a hand-edited file may not
+		s.r.log.Add("ppp,error", "%s: profile %s: %v", s.ifname, s.profile.Name, err)
+	}
+	return rl
+}
+
+// reprofile takes a changed profile into the running session: a new
+// rate-limit applies at once (RouterOS changes the dynamic queue).
+func (s *serverSession) reprofile(d *Desired) {
+	s.mu.Lock()
+	p, ok := d.Profiles[s.profile.Name]
+	changed := ok && p.RateLimit != s.profile.RateLimit
+	if changed {
+		s.profile.RateLimit = p.RateLimit
+	}
+	s.mu.Unlock()
+	if changed {
+		s.applyLimits()
+	}
+}
+
+// applyLimits gives the session's data plane its effective rate limit
+// and its secret's byte quotas, once it is up.
+func (s *serverSession) applyLimits() {
+	s.mu.Lock()
+	up, rl := s.up, s.effectiveRateLimit()
+	in, out, name := s.limitIn, s.limitOut, s.ifname
+	s.mu.Unlock()
+	if !up {
+		return
+	}
+	s.tun.setRateLimit(rl)
+	s.tun.setQuota(in, out, func(out bool) {
+		reason := "limit-bytes-in reached"
+		if out {
+			reason = "limit-bytes-out reached"
+		}
+		s.r.log.Add("pppoe,ppp,info", "%s: %s", name, reason)
+		go s.terminate(reason)
+	})
 }

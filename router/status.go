@@ -1,6 +1,10 @@
 package router
 
-import "time"
+import (
+	"time"
+
+	"rosh/dataplane"
+)
 
 // ClientStatus is what `monitor` shows for one PPPoE client.
 type ClientStatus struct {
@@ -50,6 +54,10 @@ type ActiveSession struct {
 	// KernelName is the TUN device's name in the kernel.
 	KernelName string
 	Counters   Counters
+	// RateLimit is the session's limit in force (zero: none) and Queue
+	// its shaping counters: the dynamic /queue simple entry.
+	RateLimit dataplane.RateLimit
+	Queue     dataplane.ShaperStats
 	// Disconnect ends the session (remove in /ppp active).
 	Disconnect func()
 }
