@@ -603,11 +603,12 @@ func (s *serverSession) applyLimits() {
 	}
 	s.tun.setRateLimit(rl)
 	s.tun.setQuota(in, out, func(out bool) {
-		reason := "limit-bytes-in reached"
+		st := s.tun.stats()
+		reason, n := "limit-bytes-in reached", st.RxBytes
 		if out {
-			reason = "limit-bytes-out reached"
+			reason, n = "limit-bytes-out reached", st.TxBytes
 		}
-		s.r.log.Add("pppoe,ppp,info", "%s: %s", name, reason)
+		s.r.log.Add("pppoe,ppp,info", "%s: %s (%d bytes)", name, reason, n)
 		go s.terminate(reason)
 	})
 }

@@ -132,9 +132,23 @@ func tunMTU(b *testing.B, ns string) int {
 // Gbit/s.
 func iperf(b *testing.B, srvNS, cliNS, addr string, secs int, reverse bool) float64 {
 	b.Helper()
+	return iperfRun(b, srvNS, cliNS, addr, secs, reverse).bps / 1e9
+}
+
+// iperfResult is what an iperf3 run measured: the receiver's bits/s over
+// the whole run, and each one-second interval's.
+type iperfResult struct {
+	bps       float64
+	intervals []float64
+}
+
+// iperfRun runs one iperf3 TCP test (JSON output) from the client
+// namespace to the server address in srvNS; reverse: the server sends.
+func iperfRun(tb testing.TB, srvNS, cliNS, addr string, secs int, reverse bool) iperfResult {
+	tb.Helper()
 	srv := nstest.Exec(srvNS, "iperf3", "-s", "-1", "-B", addr)
 	if err := srv.Start(); err != nil {
-		b.Fatalf("iperf3 server: %v", err)
+		tb.Fatalf("iperf3 server: %v", err)
 	}
 	defer func() { srv.Process.Kill(); srv.Wait() }()
 	args := []string{"-c", addr, "-t", strconv.Itoa(secs), "-J"}
@@ -142,6 +156,11 @@ func iperf(b *testing.B, srvNS, cliNS, addr string, secs int, reverse bool) floa
 		args = append(args, "-R")
 	}
 	var res struct {
+		Intervals []struct {
+			Sum struct {
+				BitsPerSecond float64 `json:"bits_per_second"`
+			} `json:"sum"`
+		} `json:"intervals"`
 		End struct {
 			SumReceived struct {
 				BitsPerSecond float64 `json:"bits_per_second"`
@@ -162,9 +181,13 @@ func iperf(b *testing.B, srvNS, cliNS, addr string, secs int, reverse bool) floa
 		}
 	}
 	if err != nil || jerr != nil || res.Error != "" {
-		b.Fatalf("iperf3 %v: %v %v %s\n%s", args, err, jerr, res.Error, out)
+		tb.Fatalf("iperf3 %v: %v %v %s\n%s", args, err, jerr, res.Error, out)
 	}
-	return res.End.SumReceived.BitsPerSecond / 1e9
+	r := iperfResult{bps: res.End.SumReceived.BitsPerSecond}
+	for _, iv := range res.Intervals {
+		r.intervals = append(r.intervals, iv.Sum.BitsPerSecond)
+	}
+	return r
 }
 
 // cpuMeter measures the CPU time rosh processes in one namespace use.
