@@ -136,6 +136,11 @@ func TestQuota(t *testing.T) {
 			// 84-byte packets: the 6th crosses 500.
 			if want := int32(0); k >= 6 {
 				want = 1
+				// The reader counts a reply's bytes after the SendFunc
+				// saw it: give it a moment.
+				for deadline := time.Now().Add(time.Second); fired.Load() == 0 && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
 				if fired.Load() != want || which.Load() != out {
 					t.Fatalf("out=%v: after %d packets the quota fired %d times (out=%v), want once", out, k, fired.Load(), which.Load())
 				}

@@ -288,3 +288,56 @@ func BenchmarkMultilinkThroughput(b *testing.B) {
 	b.ReportMetric(m/p, "ratio")
 	b.ReportMetric(0, "ns/op")
 }
+
+// BenchmarkRateLimitOverhead: what a rate limit costs a session that it
+// never holds back (issue 10). One rosh↔rosh PPPoE session (as
+// BenchmarkTunnelThroughput's, offloads off on the veths) carries iperf3
+// TCP both ways without a limit and with rate-limit=10G/10G on its
+// profile — far above what the tunnel carries, so every packet goes
+// through the token bucket and passes — alternating, twice each, so that
+// the machine's other work weighs on both alike. It reports the Gbit/s of
+// each (mean of all runs) and their ratio (target: within 5 %).
+func BenchmarkRateLimitOverhead(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root: network namespaces")
+	}
+	for _, tool := range []string{"iperf3", "ethtool"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Skipf("%s not installed (make deps)", tool)
+		}
+	}
+	secs := benchSeconds()
+	pair := nstest.NewPair(b)
+	offloadsOff(b, pair)
+	ac := nstest.StartRosh(b, roshBin, pair.AC)
+	ac.Send(seedAC...)
+	cl := nstest.StartRosh(b, roshBin, pair.Client)
+	cl.Send(seedClient)
+	cl.Poll("/interface pppoe-client monitor PPPoE-Out once", "status: connected", 30*time.Second)
+	var none, limited []float64
+	for round := 0; round < 2; round++ {
+		for _, lim := range []bool{false, true} {
+			if lim {
+				ac.Send("/ppp profile set for-pppoe rate-limit=10G/10G")
+				ac.Poll("/queue simple print", "max-limit=10G/10G", 5*time.Second)
+			} else {
+				ac.Send(`/ppp profile set for-pppoe rate-limit=""`)
+				ac.Poll("/queue simple print count-only", "0", 5*time.Second)
+			}
+			for _, reverse := range []bool{false, true} {
+				g := iperf(b, pair.AC, pair.Client, "10.0.0.1", secs, reverse)
+				if lim {
+					limited = append(limited, g)
+				} else {
+					none = append(none, g)
+				}
+			}
+		}
+	}
+	n, l := mean(none), mean(limited)
+	b.Logf("no limit: %.2f Gbit/s, rate-limit=10G/10G: %.2f Gbit/s (runs: %.2f / %.2f)", n, l, none, limited)
+	b.ReportMetric(n, "unlimited-Gbit/s")
+	b.ReportMetric(l, "limited-Gbit/s")
+	b.ReportMetric(l/n, "ratio")
+	b.ReportMetric(0, "ns/op")
+}
