@@ -101,7 +101,7 @@ func (i *Interface) batchEnd() {
 // forward hands one packet (n bytes of IP after the headroom) to the
 // attached session, or drops it and, the first time, asks for one.
 func (i *Interface) forward(pkt []byte, n int) {
-	if l := i.limits.Load(); l != nil && l.tx != nil && l.tx.offer(pkt, n) != pass {
+	if l := i.limits.Load(); l != nil && l.tx != nil && l.tx.offer(pkt, n, nanotime()) != pass {
 		return // queued or dropped: the shaper counts it
 	}
 	i.sendNow(pkt, n)
@@ -181,7 +181,7 @@ func (i *Interface) shapeIn(b *bucket, pkt []byte, queue bool) error {
 		i.rx.drops.Add(1)
 		return ErrNotIPv4
 	}
-	switch b.offer(pkt, len(pkt)) {
+	switch b.offer(pkt, len(pkt), nanotime()) {
 	case pass:
 		if queue {
 			return i.queueNow(pkt)

@@ -43,7 +43,7 @@ func (i *Interface) bucket(p **bucket, d Direction, tx bool) *bucket {
 			*p = newBucket(0, func(pkt []byte) { i.queueNow(pkt) }, func() { i.Flush() })
 		}
 	}
-	(*p).configure(d) // with Rate 0 it releases what is queued
+	(*p).configure(d, nanotime()) // with Rate 0 it releases what is queued
 	if !d.Limited() {
 		return nil
 	}

@@ -45,10 +45,7 @@ const (
 	bucketDepth = 100 * time.Millisecond
 	// minDepth is the least a bucket holds, in bytes: two full packets,
 	// so that a slow rate still passes a full-size one.
-	minDepth = 3000
-	// maxElapsed bounds the time credited in one refill: with a full
-	// bucket, rate × time stays inside an int64 at MaxRate.
-	maxElapsed = bucketDepth
+	minDepth   = 3000
 	burstSlots = 16
 )
 
@@ -93,20 +90,20 @@ type bucket struct {
 	scheduled  bool
 	due        int64
 	heapIdx    int
+	sched      *scheduler
 	bytes, pkt atomic.Uint64
 	drops      atomic.Uint64
 }
 
 func newBucket(hdr int, sink func([]byte), flush func()) *bucket {
-	return &bucket{hdr: hdr, sink: sink, flush: flush, heapIdx: -1}
+	return &bucket{hdr: hdr, sink: sink, flush: flush, heapIdx: -1, sched: shaping}
 }
 
 // configure sets the direction's limit. The burst average starts afresh
 // and the bucket full, as a new queue would; queued packets are released
 // by the new rate.
-func (b *bucket) configure(d Direction) {
+func (b *bucket) configure(d Direction, now int64) {
 	b.mu.Lock()
-	now := nanotime()
 	b.d = d
 	b.win, b.winSum, b.winIdx, b.slotStart = [burstSlots]uint64{}, 0, 0, now
 	b.last = now
@@ -136,15 +133,21 @@ func (b *bucket) depth(rate uint64) int64 {
 	return max(int64(rate)*int64(bucketDepth), minDepth*8*1e9)
 }
 
-// refill credits the tokens earned since the last refill.
+// refill credits the tokens earned since the last refill, up to the
+// bucket's depth (rate > 0). The time is compared before it is multiplied:
+// an hour's idle at 40G does not overflow.
 func (b *bucket) refill(now int64, rate uint64) {
 	el := now - b.last
 	b.last = now
 	if el <= 0 {
 		return
 	}
-	el = min(el, int64(maxElapsed))
-	b.tokens = min(b.tokens+el*int64(rate), b.depth(rate))
+	d := b.depth(rate)
+	if b.tokens >= d || el >= (d-b.tokens)/int64(rate) {
+		b.tokens = d
+		return
+	}
+	b.tokens += el * int64(rate)
 }
 
 // account adds n bytes sent at now to the burst average.
@@ -181,9 +184,8 @@ const (
 // offer decides one packet (n bytes counted against the limit, the whole
 // buffer pkt kept when queued): pass (the caller sends it now), queued
 // (copied; the scheduler sends it) or dropped.
-func (b *bucket) offer(pkt []byte, n int) int {
+func (b *bucket) offer(pkt []byte, n int, now int64) int {
 	b.mu.Lock()
-	now := nanotime()
 	rate := b.rateAt()
 	if b.n == 0 {
 		if rate == 0 {
@@ -220,10 +222,9 @@ func (b *bucket) offer(pkt []byte, n int) int {
 
 // release sends the queued packets whose tokens are there, on the
 // scheduler's goroutine, and schedules the bucket again if some are left.
-func (b *bucket) release() {
+func (b *bucket) release(now int64) {
 	b.mu.Lock()
 	b.scheduled = false
-	now := nanotime()
 	sent := false
 	for b.n > 0 {
 		p := b.q[b.head]
@@ -264,7 +265,7 @@ func (b *bucket) schedule(now int64) {
 		}
 	}
 	b.scheduled = true
-	shaping.add(b, due)
+	b.sched.add(b, due)
 }
 
 func (b *bucket) stats() QueueStats {
@@ -281,18 +282,23 @@ func (b *bucket) stats() QueueStats {
 // are due: one goroutine for the process, started with the first queued
 // packet.
 type scheduler struct {
-	once  sync.Once
-	mu    sync.Mutex
-	heap  []*bucket
-	ready []*bucket
-	wake  chan struct{}
+	once sync.Once
+	// manual: no goroutine; a test calls release itself (at the times
+	// it plays).
+	manual bool
+	mu     sync.Mutex
+	heap   []*bucket
+	ready  []*bucket
+	wake   chan struct{}
 }
 
 var shaping = &scheduler{wake: make(chan struct{}, 1)}
 
 // add schedules b at due. b.mu is held (lock order: bucket, scheduler).
 func (s *scheduler) add(b *bucket, due int64) {
-	s.once.Do(func() { go s.run() })
+	if !s.manual {
+		s.once.Do(func() { go s.run() })
+	}
 	s.mu.Lock()
 	b.due = due
 	if b.heapIdx >= 0 {
@@ -329,7 +335,7 @@ func (s *scheduler) run() {
 		s.mu.Unlock()
 		if len(ready) > 0 {
 			for _, b := range ready {
-				b.release()
+				b.release(nanotime())
 			}
 			continue
 		}
