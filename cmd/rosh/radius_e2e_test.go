@@ -21,7 +21,7 @@ fixed Cleartext-Password := "pw"
 pooled Cleartext-Password := "pw"
 	Framed-Pool = "radius-pool"
 golden Cleartext-Password := "pw"
-	Mikrotik-Group = "gold"
+	Mikrotik-Group = "gold", Mikrotik-Rate-Limit = "3M/4M"
 short Cleartext-Password := "pw"
 	Session-Timeout = 3
 idle Cleartext-Password := "pw"
@@ -35,7 +35,7 @@ var radiusAC = []string{
 	"/ip pool add name=radius-pool ranges=10.0.9.2-10.0.9.9",
 	"/ip pool add name=gold-pool ranges=10.0.8.2-10.0.8.9",
 	"/ppp profile add local-address=10.0.0.1 name=for-pppoe remote-address=pppoe-pool",
-	"/ppp profile add local-address=10.0.0.1 name=gold remote-address=gold-pool",
+	"/ppp profile add local-address=10.0.0.1 name=gold remote-address=gold-pool rate-limit=1M/1M",
 	"/radius add service=ppp address=127.0.0.1 secret=testing123",
 	"/radius incoming set accept=yes",
 	"/ppp aaa set use-radius=yes",
@@ -223,6 +223,9 @@ func TestRadius(t *testing.T) {
 		if a, ok := inRange(mon, "10.0.8.2", "10.0.8.9"); !ok {
 			t.Errorf("address %v not from profile gold's pool", a)
 		}
+		// The Access-Accept's Mikrotik-Rate-Limit shapes the session,
+		// over profile gold's 1M/1M.
+		l.ac.Poll("/queue simple print", "max-limit=3M/4M", 5*time.Second)
 		l.hangUp()
 	})
 
@@ -332,6 +335,9 @@ func TestRadius(t *testing.T) {
 		if err != nil || !strings.Contains(out, "CoA-ACK") {
 			t.Fatalf("coa: %v\n%s", err, out)
 		}
+		// The CoA's rate limit shapes the running session (it ends 2 s
+		// after the CoA).
+		l.ac.Poll("/queue simple print", "max-limit=1M/2M", 1500*time.Millisecond)
 		stop := l.waitRecord(l.fr, mark, map[string]string{"Acct-Session-Id": start["Acct-Session-Id"], "Acct-Status-Type": "Stop"}, 6*time.Second)
 		if stop["Acct-Terminate-Cause"] != "Session-Timeout" {
 			t.Errorf("Stop cause %q, want Session-Timeout from the CoA", stop["Acct-Terminate-Cause"])
