@@ -469,7 +469,7 @@ func (s *serverSession) onEvent(e ppp.Event) {
 		s.upGen++
 		gen := s.upGen
 		s.mu.Unlock()
-		if s.r.noTUN {
+		if s.r.noTUN { // the control plane alone (RuntimeOptions.NoServerTUN)
 			s.connected(gen, e.Status)
 			return
 		}
@@ -488,7 +488,7 @@ func (s *serverSession) onEvent(e ppp.Event) {
 			if stale { // IPCP went down again, or the session ended
 				return
 			}
-			if err := s.attach(name, e.Status, clamp); err != nil {
+			if _, err := s.tun.attach(s.r.namespace, name, e.Status, clamp, s.ps); err != nil {
 				s.r.log.Add("pppoe,error", "%s: interface: %v", name, err)
 				if p != nil {
 					p.Close("no interface")
@@ -524,16 +524,6 @@ func (s *serverSession) connected(gen uint64, st ppp.Status) {
 	s.applyLimits()
 	s.r.eng.Metrics.setup(roleServer)
 	s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, st.PeerAddr, st.Method)
-}
-
-// attach gives the session its TUN, unless the runtime runs the control
-// plane alone (RuntimeOptions.NoServerTUN).
-func (s *serverSession) attach(name string, st ppp.Status, clamp bool) error {
-	if s.r.noTUN {
-		return nil
-	}
-	_, err := s.tun.attach(s.r.namespace, name, st, clamp, s.ps)
-	return err
 }
 
 // active describes the session for /ppp active, when it is up.
