@@ -329,27 +329,25 @@ func openFiles(pid int) int {
 }
 
 // activeCount asks the AC how many sessions are active: /ppp active
-// print count-only.
+// print count-only (the count is one line).
 func activeCount(t *testing.T, ac *nstest.Rosh) int {
-	mark := ac.Out.Len()
-	ac.Send("/ppp active print count-only")
-	out := ac.WaitFor(mark, "\n", 30*time.Second) // the count is one line
-	m := regexp.MustCompile(`(?m)^\s*(\d+)\s*$`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no count in:\n%s", out)
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
+	return askNumber(t, ac, "/ppp active print count-only", "\n", `(?m)^\s*(\d+)\s*$`, 30*time.Second)
 }
 
 // goroutines asks the AC: /system resource print.
 func goroutines(t *testing.T, ac *nstest.Rosh) int {
+	return askNumber(t, ac, "/system resource print", "process-memory:", `goroutines: (\d+)`, 10*time.Second)
+}
+
+// askNumber sends line to the AC, waits for its output to hold done, and
+// returns the number pattern's first group finds there.
+func askNumber(t *testing.T, ac *nstest.Rosh, line, done, pattern string, timeout time.Duration) int {
 	mark := ac.Out.Len()
-	ac.Send("/system resource print")
-	out := ac.WaitFor(mark, "process-memory:", 10*time.Second)
-	m := regexp.MustCompile(`goroutines: (\d+)`).FindStringSubmatch(out)
+	ac.Send(line)
+	out := ac.WaitFor(mark, done, timeout)
+	m := regexp.MustCompile(pattern).FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("no goroutines in:\n%s", out)
+		t.Fatalf("%s: no %s in:\n%s", line, pattern, out)
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n
