@@ -117,25 +117,22 @@ func FailureReason(err error) string {
 }
 
 // retireAC adds a stopped access concentrator's counters to the totals.
-func (m *Metrics) retireAC(st pppoe.ACStats) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k, v := range acDiscovery(st) {
-		m.discovery[k] += v
-	}
-	for k, v := range acDrops(st) {
-		m.dropped[k] += v
-	}
-}
+func (m *Metrics) retireAC(st pppoe.ACStats) { m.retire(acDiscovery(st), acDrops(st)) }
 
 // retireClient adds a finished dial's counters to the totals.
 func (m *Metrics) retireClient(st pppoe.ClientStats) {
+	m.retire(clientDiscovery(st), clientDrops(st))
+}
+
+// retire adds a finished engine's discovery frames and drops to the
+// totals.
+func (m *Metrics) retire(discovery map[[3]string]uint64, dropped map[[2]string]uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for k, v := range clientDiscovery(st) {
+	for k, v := range discovery {
 		m.discovery[k] += v
 	}
-	for k, v := range clientDrops(st) {
+	for k, v := range dropped {
 		m.dropped[k] += v
 	}
 }
