@@ -483,3 +483,50 @@ func BenchmarkCoalesce(b *testing.B) {
 		c.flush()
 	}
 }
+
+// TestSumAlignments checks the 64-bit sum against RFC 1071's 16-bit one
+// on every length up to 300 at every start offset within a word, carried
+// sums included, and on the inputs most likely to lose a carry.
+func TestSumAlignments(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	buf := make([]byte, 310)
+	for k := range buf {
+		buf[k] = byte(r.Uint32())
+	}
+	for off := range 8 {
+		for n := range 300 {
+			b := buf[off : off+n]
+			initial := r.Uint32() & 0xffff
+			if got, want := ^fold(sum(b, uint64(initial))), checksum(b, initial); got != want {
+				t.Fatalf("offset %d length %d initial %#x: sum gives %#04x, RFC 1071 %#04x", off, n, initial, got, want)
+			}
+		}
+	}
+	for _, fill := range []byte{0x00, 0x01, 0x80, 0xfe, 0xff} {
+		for _, n := range []int{1, 7, 8, 9, 31, 32, 33, 1500, 65535} {
+			b := bytes.Repeat([]byte{fill}, n)
+			if got, want := ^fold(sum(b, 0)), checksum(b, 0); got != want {
+				t.Fatalf("%d bytes of %#02x: sum gives %#04x, RFC 1071 %#04x", n, fill, got, want)
+			}
+		}
+	}
+}
+
+// FuzzSum: the 64-bit sum equals RFC 1071's 16-bit one on any bytes.
+func FuzzSum(f *testing.F) {
+	f.Add([]byte{0xff, 0xff, 0xff}, uint16(0xffff))
+	f.Add(bytes.Repeat([]byte{0xff}, 40), uint16(1))
+	f.Fuzz(func(t *testing.T, b []byte, initial uint16) {
+		if got, want := ^fold(sum(b, uint64(initial))), checksum(b, uint32(initial)); got != want {
+			t.Fatalf("sum gives %#04x, RFC 1071 %#04x", got, want)
+		}
+	})
+}
+
+func BenchmarkSum1500(b *testing.B) {
+	buf := bytes.Repeat([]byte{0xa5, 0x5a, 0xff}, 500)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		sum(buf, 0)
+	}
+}
