@@ -19,8 +19,10 @@ import (
 type Service struct {
 	// Name is the Service-Name. It is matched exactly (SPEC §3).
 	Name string
-	// MaxSessions caps this service's sessions; 0 is unlimited. A PADR past
-	// it gets a PADS with AC-System-Error.
+	// MaxSessions caps this service's sessions; 0 is unlimited. While it is
+	// reached the service offers nothing (no PADO, RFC 2516 §5.2), and a
+	// PADR that comes anyway (its PADO went out before) gets a PADS with
+	// AC-System-Error.
 	MaxSessions int
 	// OneSessionPerHost closes a host's (MAC's) older session of this
 	// service when it opens a new one.
@@ -78,6 +80,7 @@ type ACStats struct {
 	Malformed                uint64
 	QueueDrops               uint64 // discovery frames lost to full queues
 	DelayDrops               uint64 // PADOs lost to a full pado-delay queue
+	FullService              uint64 // PADOs not sent: the service is at max-sessions
 	UnknownSession           uint64 // session frames for no session (dropped)
 	WrongMAC                 uint64 // session frames with a known id from the wrong MAC (dropped)
 	Sessions                 int    // sessions up now
@@ -136,6 +139,7 @@ type AC struct {
 	padiRx, padoTx, padrRx, padsTx, padsErr          atomic.Uint64
 	padtRx, padtTx, padtIgnored, badCookie, unknownS atomic.Uint64
 	malformed, delayDrops, unknownSess, wrongMAC     atomic.Uint64
+	fullService                                      atomic.Uint64
 	nSessions                                        atomic.Int64
 	upTotal, downTotal                               atomic.Uint64
 }
@@ -146,6 +150,9 @@ type acService struct {
 	count   int
 	delayed delayQueue
 }
+
+// full reports whether the service holds max-sessions sessions.
+func (s *acService) full() bool { return s.MaxSessions > 0 && s.count >= s.MaxSessions }
 
 type acSession struct {
 	s   *Session
@@ -423,6 +430,7 @@ func (ac *AC) Stats() ACStats {
 		Malformed:      ac.malformed.Load(),
 		QueueDrops:     ac.padiQ.Drops() + ac.ctrlQ.Drops(),
 		DelayDrops:     ac.delayDrops.Load(),
+		FullService:    ac.fullService.Load(),
 		UnknownSession: ac.unknownSess.Load(),
 		WrongMAC:       ac.wrongMAC.Load(),
 		Sessions:       int(ac.nSessions.Load()),
@@ -591,6 +599,13 @@ func (ac *AC) onPADI() {
 			continue
 		}
 		answered = true
+		if svc.full() {
+			// "If the Access Concentrator can not serve the PADI it
+			// MUST NOT respond with a PADO" (RFC 2516 §5.2): the host
+			// then takes another AC's offer, or asks again later.
+			ac.fullService.Add(1)
+			continue
+		}
 		q := ac.reply(CodePADO, 0)
 		q.Tags = append(q.Tags,
 			Tag{Type: TagACName, Value: ac.acNameBytes()},
@@ -671,7 +686,7 @@ func (ac *AC) onPADR() {
 			}
 		}
 	}
-	if svc.MaxSessions > 0 && svc.count >= svc.MaxSessions {
+	if svc.full() {
 		ac.refuse(&r, TagACSystemError, reasonMaxSessions, ErrMaxSessions)
 		return
 	}

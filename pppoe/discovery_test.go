@@ -319,22 +319,43 @@ func TestSessionFramesRightAfterPADS(t *testing.T) {
 	}
 }
 
-func TestMaxSessionsACSystemError(t *testing.T) {
+// TestMaxSessionsFull: a service at max-sessions offers nothing (RFC 2516
+// §5.2: an AC that cannot serve a PADI MUST NOT answer it with a PADO),
+// and a PADR made with an offer from before it filled up gets a PADS
+// with AC-System-Error.
+func TestMaxSessionsFull(t *testing.T) {
 	checkLeaks(t)
 	n := newPipeNet(t)
 	ac := startAC(t, n.acPort, ACConfig{}, Service{Name: "svc", MaxSessions: 1})
+	// The raw peer sees only its own exchange (its Host-Uniq).
+	raw := newRawPeer(t, n.clPort, func(p *Packet) bool {
+		hu, _ := p.Tags.Value(TagHostUniq)
+		return p.IsDiscovery() && string(hu) == "hu"
+	})
+	pado := offer(t, raw, n.clMAC, "svc")
+	cookie, _ := pado.Tags.Value(TagACCookie)
+	cookie = bytes.Clone(cookie)
+
 	if _, err := dial(t, newClient(t, n.clPort, ClientConfig{ServiceName: "svc"})); err != nil {
 		t.Fatal(err)
 	}
-	_, err := dial(t, newClient(t, n.clPort, ClientConfig{ServiceName: "svc"}))
-	var pe *PeerError
-	if !errors.Is(err, ErrACSystem) || !errors.As(err, &pe) || pe.Reason != "max sessions reached" {
-		t.Fatalf("second Dial error = %v, want AC-System-Error", err)
+	waitFor(t, "1 session", func() bool { return ac.Stats().Sessions == 1 })
+	raw.send(t, discovery(Broadcast, n.clMAC, CodePADI, 0, tagStr(TagServiceName, "svc"), tagStr(TagHostUniq, "hu")))
+	raw.expectNothing(t, 300*time.Millisecond)
+	_, err := dial(t, newClient(t, n.clPort, ClientConfig{ServiceName: "svc", PADIAttempts: 2, PADITimeout: 100 * time.Millisecond}))
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Dial to a full service: %v, want no offer", err)
+	}
+
+	raw.send(t, discovery(n.acMAC, n.clMAC, CodePADR, 0, tagStr(TagServiceName, "svc"), tagStr(TagHostUniq, "hu"), Tag{Type: TagACCookie, Value: cookie}))
+	pads := raw.expect(t, CodePADS)
+	if reason, ok := pads.Tags.Value(TagACSystemError); !ok || string(reason) != "max sessions reached" || pads.SessionID != 0 {
+		t.Fatalf("PADR to a full service got %v, want a PADS with AC-System-Error", pads)
 	}
 	// Counters move just after the frame is written: wait for them.
-	waitFor(t, "1 session, 1 refusal", func() bool {
+	waitFor(t, "1 session, 1 refusal, 3 PADIs unanswered", func() bool {
 		st := ac.Stats()
-		return st.Sessions == 1 && st.PADSErrors == 1
+		return st.Sessions == 1 && st.PADSErrors == 1 && st.FullService == 3
 	})
 }
 

@@ -228,9 +228,9 @@ func captureExchange(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	<-up
-	// max-sessions reached: a refused PADS.
-	if _, err := dial(t, newClient(t, clPort, ClientConfig{ServiceName: "pppoeservice"})); !errors.Is(err, ErrACSystem) {
-		t.Errorf("third Dial: %v", err)
+	// max-sessions reached: no PADO (RFC 2516 §5.2).
+	if _, err := dial(t, newClient(t, clPort, ClientConfig{ServiceName: "pppoeservice", PADIAttempts: 1, PADITimeout: 200 * time.Millisecond})); !errors.Is(err, ErrTimeout) {
+		t.Errorf("third Dial: %v, want no offer", err)
 	}
 	if _, err := Scan(context.Background(), clPort, ScanConfig{Duration: 50 * time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -239,7 +239,7 @@ func captureExchange(t *testing.T, path string) int {
 	raw := newRawPeer(t, clPort, func(p *Packet) bool { return p.IsDiscovery() && p.Dst == clMAC && p.Code != CodePADT })
 	raw.send(t, discovery(acMAC, clMAC, CodePADR, 0, tagStr(TagServiceName, "nosuch")))
 	raw.expect(t, CodePADS)
-	padi := discovery(Broadcast, clMAC, CodePADI, 0, tagStr(TagServiceName, "pppoeservice"))
+	padi := discovery(Broadcast, clMAC, CodePADI, 0, tagStr(TagServiceName, "slow"))
 	padi.Tagged, padi.TCI = true, 100
 	raw.send(t, padi)
 	raw.expect(t, CodePADO)

@@ -151,6 +151,7 @@ func acDrops(st pppoe.ACStats) map[[2]string]uint64 {
 		{roleServer, "malformed"}: st.Malformed, {roleServer, "queue-full"}: st.QueueDrops,
 		{roleServer, "pado-delay-queue-full"}: st.DelayDrops, {roleServer, "spoofed-padt"}: st.PADTIgnored,
 		{roleServer, "unknown-session"}: st.UnknownSession, {roleServer, "wrong-mac"}: st.WrongMAC,
+		{roleServer, "max-sessions"}: st.FullService,
 	}
 }
 
