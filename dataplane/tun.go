@@ -228,78 +228,26 @@ func Open(cfg Config) (*Interface, error) {
 	if err != nil {
 		return nil, err
 	}
-	flags := netlink.TUNTAP_NO_PI | netlink.TUNTAP_TUN_EXCL
-	if cfg.Offload {
-		flags |= netlink.TUNTAP_VNET_HDR
-	}
-	tun := &netlink.Tuntap{
-		LinkAttrs:  netlink.LinkAttrs{Name: kname},
-		Mode:       netlink.TUNTAP_MODE_TUN,
-		Flags:      flags,
-		Queues:     1,
-		NonPersist: true,
-	}
-	// IFF_TUN_EXCL makes the kernel refuse a name in use (EBUSY), but
-	// netlink reports that as text; asking first gives a proper error.
-	if l, err := h.LinkByName(kname); err == nil {
-		releaseRouteHandle(h)
-		return nil, fmt.Errorf("%w: %s (a %s device)", ErrNameInUse, kname, l.Type())
-	}
-	// The device is made in the namespace of the thread that opens
-	// /dev/net/tun, whatever netlink socket is used.
-	if err := inNamespace(ns, func() error { return h.LinkAdd(tun) }); err != nil {
-		releaseRouteHandle(h)
-		return nil, fmt.Errorf("dataplane: creating TUN %s: %w", kname, err)
-	}
-	if len(tun.Fds) != 1 {
-		releaseRouteHandle(h)
-		for _, f := range tun.Fds {
-			f.Close()
-		}
-		return nil, fmt.Errorf("dataplane: creating TUN %s: %d queues open, want 1", kname, len(tun.Fds))
-	}
-	i := &Interface{
-		name: cfg.Name, kname: kname, headroom: cfg.Headroom, offload: cfg.Offload,
-		onFirst: cfg.OnFirstPacket, sendBatchEnd: cfg.SendBatchEnd,
-		nl: h, file: tun.Fds[0], done: make(chan struct{}), armed: true,
-	}
-	i.gro.write = i.write
-	// Closing the only file removes the device, with its addresses and
-	// routes; until the reader runs, that is the whole of the cleanup.
-	fail := func(err error) (*Interface, error) {
-		i.file.Close()
-		i.removeDevice()
+	var file *os.File
+	var index int
+	err = inNamespace(ns, func() (err error) {
+		file, index, err = makeTUN(h, kname, cfg.Offload, mtu, local, peer)
+		return err
+	})
+	if err != nil {
 		releaseRouteHandle(h)
 		return nil, err
 	}
-	if cfg.Offload {
-		if err := setOffloads(i.file, tunOffloads); err != nil {
-			return fail(fmt.Errorf("dataplane: %s offloads: %w", kname, err))
-		}
+	i := &Interface{
+		name: cfg.Name, kname: kname, index: index, headroom: cfg.Headroom, offload: cfg.Offload,
+		onFirst: cfg.OnFirstPacket, sendBatchEnd: cfg.SendBatchEnd,
+		nl: h, file: file, done: make(chan struct{}), armed: true,
+		link: &netlink.Tuntap{LinkAttrs: netlink.LinkAttrs{Name: kname, Index: index}, Mode: netlink.TUNTAP_MODE_TUN},
 	}
-	i.link, err = h.LinkByName(kname)
-	if err != nil {
-		return fail(fmt.Errorf("dataplane: finding TUN %s: %w", kname, err))
-	}
-	i.index = i.link.Attrs().Index
-	if err := h.LinkSetMTU(i.link, mtu); err != nil {
-		return fail(fmt.Errorf("dataplane: %s mtu %d: %w", kname, mtu, err))
-	}
+	i.gro.write = i.write
 	i.storeMTU(mtu)
 	i.clamp.Store(cfg.ClampMSS)
-	if local.IsValid() {
-		if err := h.AddrAdd(i.link, p2pAddr(local, peer)); err != nil {
-			return fail(fmt.Errorf("dataplane: %s address %s peer %s: %w", kname, local, peer, err))
-		}
-		i.local, i.peer = local, peer
-	}
-	// No IPv6 link-local address, hence no router or multicast listener
-	// chatter the session could not carry. Without IPv6 in the kernel
-	// this fails, which is as good.
-	_ = h.LinkSetIP6AddrGenMode(i.link, in6AddrGenModeNone)
-	if err := h.LinkSetUp(i.link); err != nil {
-		return fail(fmt.Errorf("dataplane: %s up: %w", kname, err))
-	}
+	i.local, i.peer = local, peer
 	go i.readLoop()
 	return i, nil
 }
@@ -644,18 +592,4 @@ func p2pAddr(local, peer netip.Addr) *netlink.Addr {
 		IPNet: &net.IPNet{IP: local.AsSlice(), Mask: net.CIDRMask(32, 32)},
 		Peer:  &net.IPNet{IP: peer.AsSlice(), Mask: net.CIDRMask(32, 32)},
 	}
-}
-
-// setOffloads tells the device which offloads the reader takes
-// (TUNSETOFFLOAD).
-func setOffloads(f *os.File, offloads int) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = unix.IoctlSetInt(int(fd), unix.TUNSETOFFLOAD, offloads) }); err != nil {
-		return err
-	}
-	return serr
 }

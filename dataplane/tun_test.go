@@ -40,6 +40,18 @@ func TestOpenAddressesRoutesClose(t *testing.T) {
 	if !strings.Contains(addr, "inet 10.77.0.1 peer 10.77.0.2/32") {
 		t.Errorf("ip addr: no point-to-point address in\n%s", addr)
 	}
+	// The session carries IPv4 only: IPv6 is off on the device, so it
+	// has no link-local address and no IPv6 routes (each one made every
+	// later device's setup slower).
+	if v6 := run(t, "ip", "-n", ns, "-6", "addr", "show", "dev", k); strings.TrimSpace(v6) != "" {
+		t.Errorf("ip -6 addr: want nothing, got\n%s", v6)
+	}
+	if v6 := run(t, "ip", "-n", ns, "-6", "route", "show", "table", "all", "dev", k); strings.TrimSpace(v6) != "" {
+		t.Errorf("ip -6 route: want nothing through the device, got\n%s", v6)
+	}
+	if off := run(t, "ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv6.conf."+k+".disable_ipv6"); strings.TrimSpace(off) != "1" {
+		t.Errorf("disable_ipv6 = %q, want 1", off)
+	}
 
 	def := Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Metric: 7}
 	secret := Route{Dst: netip.MustParsePrefix("192.0.2.77/24"), Metric: 1}
