@@ -230,10 +230,12 @@ func Open(cfg Config) (*Interface, error) {
 	}
 	var file *os.File
 	var index int
+	h.making <- struct{}{}
 	err = inNamespace(ns, func() (err error) {
 		file, index, err = makeTUN(h, kname, cfg.Offload, mtu, local, peer)
 		return err
 	})
+	<-h.making
 	if err != nil {
 		releaseRouteHandle(h)
 		return nil, err
