@@ -193,10 +193,11 @@ type Interface struct {
 }
 
 // Open makes the TUN device (IFF_TUN, no packet information, exclusive,
-// one queue, non-persistent), sets its MTU, gives it the point-to-point
-// addresses, brings it up and starts the reader. Nothing is attached: the
-// engine calls Attach when the session's IPCP is up. On failure nothing
-// is left behind.
+// one queue, non-persistent), turns IPv6 off on it (the session carries
+// IPv4), sets its MTU, brings it up, gives it the point-to-point
+// addresses and starts the reader (makeTUN says why in that order).
+// Nothing is attached: the engine calls Attach when the session's IPCP
+// is up. On failure nothing is left behind.
 func Open(cfg Config) (*Interface, error) {
 	kname := cfg.KernelName
 	if kname == "" {
