@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -31,6 +34,10 @@ func Main(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 			pprof.StartCPUProfile(f)
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
+	}
+	if path := os.Getenv("ROSH_HEAPPROFILE"); path != "" {
+		stop := heapProfileOnSignal(path)
+		defer stop()
 	}
 	sys, loadErr, err := OpenSystem(SystemOptions{ConfigPath: opts.ConfigPath, Identity: opts.Identity, IdentitySet: opts.IdentitySet, Runtime: EnvRuntimeOptions()})
 	if loadErr != nil {
@@ -109,4 +116,40 @@ func (s *Shell) LoadConfig(path string) error {
 		return first
 	}
 	return nil
+}
+
+// heapProfileOnSignal writes a heap profile to path each time the
+// process gets SIGUSR1, after a garbage collection so that inuse_space is
+// what is live, and the same profile as text to path.txt, which ends with
+// the runtime's memory statistics (goroutine stacks, heap in use, GC
+// count): for performance work like ROSH_CPUPROFILE, e.g. what an access
+// concentrator holding many sessions keeps for each. Each file is
+// replaced whole. The function returned stops listening.
+func heapProfileOnSignal(path string) func() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	done := make(chan struct{})
+	write := func(path string, debug int) {
+		f, err := os.Create(path + ".tmp")
+		if err != nil {
+			return
+		}
+		err = pprof.Lookup("heap").WriteTo(f, debug)
+		if f.Close() == nil && err == nil {
+			os.Rename(path+".tmp", path)
+		}
+	}
+	go func() {
+		for {
+			select {
+			case <-sig:
+				runtime.GC()
+				write(path+".txt", 1)
+				write(path, 0)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(sig); close(done) }
 }
