@@ -237,7 +237,7 @@ func (a *authPeer) judge(r *AuthRequest, answer func(AuthResult)) {
 	}
 	s := a.s
 	res, done := async.StartAuthenticate(r, func(res AuthResult) {
-		s.post(command{kind: cmdVerdict, req: r, res: res})
+		s.post(&command{kind: cmdVerdict, req: r, res: res})
 	})
 	if done {
 		answer(res)

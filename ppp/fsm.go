@@ -435,8 +435,8 @@ func newFSM(name string, proto Protocol, timer timerID, t Timing, host fsmHost, 
 		timing: t.withDefaults(),
 		host:   host,
 		l:      l,
-		req:    make([]byte, 0, 64),
-		reply:  make([]byte, 0, 64),
+		// req and reply grow to what the layer sends (a dozen or two
+		// bytes) on first use, and are reused after.
 	}
 }
 

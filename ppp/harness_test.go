@@ -177,8 +177,8 @@ func dumpOnFailure(t testing.TB, c *ppptest.Capture) {
 
 // start begins both sessions and lets them talk until quiet.
 func (n *testNet) start() {
-	n.client.Start()
-	n.server.Start()
+	n.client.Begin()
+	n.server.Begin()
 	n.settle()
 }
 
@@ -321,7 +321,7 @@ func newLone(t testing.TB, cfg ppp.Config) *lone {
 	if l.s, err = ppp.New(cfg, l.rec); err != nil {
 		t.Fatal(err)
 	}
-	l.s.Start()
+	l.s.Begin()
 	l.settle()
 	return l
 }

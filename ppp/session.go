@@ -52,7 +52,7 @@ type Session struct {
 	link     FrameLink
 	linkRecv <-chan []byte
 	linkDone <-chan struct{}
-	cmd      chan command
+	cmd      chan *command
 	done     chan struct{}
 	ran      atomic.Bool
 
@@ -63,8 +63,12 @@ type Session struct {
 	mu  sync.Mutex
 	pub Status // the last published snapshot
 
-	// Everything below is owned by the session's goroutine.
-	phase      Phase
+	// Everything below is owned by the session's goroutine (with
+	// Start, the one serving it at the time).
+	phase Phase
+	// hops: Start runs the session, and moves it to a fresh goroutine
+	// once IPCP is up; hop: that move is due.
+	hops, hop  bool
 	lcp        *lcp
 	ipcp       *ipcp
 	authPeer   authPeer
@@ -348,7 +352,10 @@ type timerSlot struct {
 }
 
 // Queue sizes: a burst of received packets (Input's; with NewOnLink the
-// FrameLink queues them), commands.
+// FrameLink queues them), commands. Commands are rare (a close, a
+// verdict) and go by pointer: a queue of command values cost 900 bytes of
+// every session, a sixteenth of what an idle one costs an access
+// concentrator.
 const (
 	inQueue       = 256
 	onLinkInQueue = 4
@@ -416,7 +423,7 @@ func newSession(cfg Config, tx Sender, depth int) (*Session, error) {
 		log:   cfg.Logger,
 		mru:   cfg.MRU,
 		in:    make(chan inbound, depth),
-		cmd:   make(chan command, cmdQueue),
+		cmd:   make(chan *command, cmdQueue),
 		done:  make(chan struct{}),
 	}
 	if s.rand == nil {
@@ -458,7 +465,52 @@ func (s *Session) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	s.start()
+	s.serve(ctx)
+	return s.reason
+}
+
+// Start runs the session as Run does but on goroutines of its own, and
+// calls end with what Run would have returned once the session is over;
+// it returns at once (ErrRunning if the session already runs).
+//
+// The goroutine serving the session changes once the link is up (IPCP
+// opened): bringing a link up takes deep calls — authentication, the
+// owner's OnEvent, logging — that grow a goroutine's stack to 8 KiB, and
+// Go keeps a grown stack while the goroutine lives, halving it only at a
+// garbage collection and only while the goroutine uses under a quarter of
+// it. A fresh goroutine starts at 2 KiB. For an access concentrator,
+// whose idle subscribers are each a goroutine parked in this loop, that
+// is a third of what a session costs. One goroutine serves the session at
+// any time; the move is a go statement, so it sees all the old one did.
+func (s *Session) Start(ctx context.Context, end func(error)) error {
+	if !s.ran.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	s.hops = true
+	go func() {
+		s.start()
+		s.serveOn(ctx, end)
+	}()
+	return nil
+}
+
+// serveOn serves the session for Start until it ends or moves on.
+func (s *Session) serveOn(ctx context.Context, end func(error)) {
+	if !s.serve(ctx) {
+		go s.serveOn(ctx, end)
+		return
+	}
+	end(s.reason)
+}
+
+// serve handles the session's events until it ends (true) or, run by
+// Start, is due to move to a fresh goroutine (false).
+func (s *Session) serve(ctx context.Context) bool {
 	for !s.finished {
+		if s.hop {
+			s.hop = false
+			return false
+		}
 		select {
 		case <-ctx.Done():
 			s.abort(fmt.Errorf("%w: %v", ErrClosed, context.Cause(ctx)))
@@ -482,7 +534,7 @@ func (s *Session) Run(ctx context.Context) error {
 			s.onCommand(c)
 		}
 	}
-	return s.reason
+	return true
 }
 
 // poll handles one pending input, timer event or command without blocking,
@@ -548,24 +600,24 @@ func (s *Session) Input(proto Protocol, b []byte) {
 // returns once the peer acknowledges or Max-Terminate requests went
 // unanswered. reason goes into the Terminate-Request and the session's
 // error (ErrClosed). Safe from any goroutine, OnEvent included.
-func (s *Session) Close(reason string) { s.command(command{kind: cmdClose, reason: reason}) }
+func (s *Session) Close(reason string) { s.command(&command{kind: cmdClose, reason: reason}) }
 
 // LowerDown tells the session its transport is gone (a PADT, the interface
 // went down): it ends at once with ErrLowerDown. Safe from any goroutine.
 func (s *Session) LowerDown(reason string) {
-	s.command(command{kind: cmdLowerDown, reason: reason})
+	s.command(&command{kind: cmdLowerDown, reason: reason})
 }
 
 // post queues a command that must not be lost (a verdict), waiting for
 // room unless the session ends first.
-func (s *Session) post(c command) {
+func (s *Session) post(c *command) {
 	select {
 	case s.cmd <- c:
 	case <-s.done:
 	}
 }
 
-func (s *Session) command(c command) {
+func (s *Session) command(c *command) {
 	select {
 	case s.cmd <- c:
 	case <-s.done:
@@ -673,7 +725,7 @@ func (s *Session) start() {
 	s.lcp.f.up()
 }
 
-func (s *Session) onCommand(c command) {
+func (s *Session) onCommand(c *command) {
 	switch c.kind {
 	case cmdClose:
 		reason := c.reason
@@ -1297,6 +1349,7 @@ func (s *Session) ipcpUp() {
 		s.log.Info("IPCP opened", "topic", "ipcp", "local", st.LocalAddr, "remote", st.PeerAddr)
 	}
 	s.emit(EventUp, nil)
+	s.hop = s.hops // the link is up: serve it from a fresh stack (Start)
 }
 
 func (s *Session) ipcpDown() {

@@ -464,7 +464,7 @@ func TestLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	loop.s = s
-	s.Start()
+	s.Begin()
 	for range 10000 {
 		if !s.Poll() {
 			clk.Advance(time.Second)
@@ -824,6 +824,96 @@ func TestRunCancel(t *testing.T) {
 	checkNoLeak(t, before)
 }
 
+// TestStart: a session Start runs comes up, moves to a fresh goroutine
+// once IPCP is up, keeps answering its peer from there (keepalive echoes
+// both ways for a minute), and calls end once, with Run's answer, when it
+// is closed.
+func TestStart(t *testing.T) {
+	before := runtime.NumGoroutine()
+	clk := clock.NewManual(ppptest.Epoch)
+	var client, server *ppp.Session
+	upc := make(chan struct{}, 4)
+	onEvent := func(e ppp.Event) {
+		if e.Kind == ppp.EventUp {
+			upc <- struct{}{}
+		}
+	}
+	cc, sc := clientConfig(0), serverConfig(ppp.AllMethods)
+	cc.Clock, sc.Clock = clk, clk
+	cc.OnEvent, sc.OnEvent = onEvent, onEvent
+	var err error
+	client, err = ppp.New(cc, ppp.SenderFunc(func(p ppp.Protocol, b []byte) error { server.Input(p, b); return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err = ppp.New(sc, ppp.SenderFunc(func(p ppp.Protocol, b []byte) error { client.Input(p, b); return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan error, 4)
+	go func() { errs <- client.Run(ctx) }()
+	if err := server.Start(ctx, func(err error) { errs <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Start(ctx, func(error) { t.Error("second Start's end called") }); !errors.Is(err, ppp.ErrRunning) {
+		t.Errorf("second Start: %v", err)
+	}
+	if err := server.Run(ctx); !errors.Is(err, ppp.ErrRunning) {
+		t.Errorf("Run after Start: %v", err)
+	}
+	for range 2 {
+		select {
+		case <-upc:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("not up: client %+v server %+v", client.Status(), server.Status())
+		}
+	}
+	// The server's loop now runs on a goroutine serveOn started.
+	moved := func() bool {
+		buf := make([]byte, 1<<20)
+		return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "created by rosh/ppp.(*Session).serveOn")
+	}
+	for deadline := time.Now().Add(5 * time.Second); !moved(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server's loop did not move to a fresh goroutine after IPCP came up")
+		}
+	}
+	for range 60 {
+		clk.Advance(time.Second)
+		time.Sleep(2 * time.Millisecond)
+	}
+	if st := server.Status(); st.Phase != ppp.PhaseNetwork || st.Err != nil {
+		t.Fatalf("server after a minute of keepalive: %+v", st)
+	}
+	if st := client.Status(); st.Phase != ppp.PhaseNetwork || st.Err != nil {
+		t.Fatalf("client after a minute of keepalive: %+v", st)
+	}
+	server.Close("shutdown")
+	deadline := time.Now().Add(5 * time.Second)
+	for ended := 0; ended < 2; {
+		select {
+		case err := <-errs:
+			ended++
+			if !errors.Is(err, ppp.ErrClosed) && !errors.Is(err, ppp.ErrPeerTerminated) {
+				t.Errorf("session ended with %v", err)
+			}
+		case <-time.After(10 * time.Millisecond):
+			clk.Advance(500 * time.Millisecond) // the client waits in Stopping
+			if time.Now().After(deadline) {
+				t.Fatal("not ended after Close")
+			}
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Errorf("end called again: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	checkNoLeak(t, before)
+}
+
 // checkNoLeak waits for the goroutine count to come back down.
 func checkNoLeak(t *testing.T, before int) {
 	t.Helper()
@@ -992,8 +1082,8 @@ func TestFrameLink(t *testing.T) {
 		for client.Poll() || server.Poll() {
 		}
 	}
-	client.Start()
-	server.Start()
+	client.Begin()
+	server.Begin()
 	settle()
 	if st := client.Status(); st.IPCP != ppp.StateOpened || st.LocalAddr != clientAddr {
 		t.Fatalf("client not up: %+v", st)

@@ -16,9 +16,9 @@ import (
 //
 // newPPP makes the session (ppp.NewOnLink): its ppp.Config, and whatever
 // else went into it, is then off the goroutine's stack while the session
-// runs. An idle session's stack is just the frames down to Run's select,
-// under 2 KiB, which the runtime shrinks to 4 KiB; with a Config in a
-// frame it stays at 8 — 40 MiB more for 10,000 subscribers.
+// runs. The client's dial loop runs it; the access concentrator's
+// sessions use ppp's Start instead (serverSession.run), which serves an
+// idle session from a fresh goroutine with a small stack.
 func runPPP(ctx context.Context, ps *pppoe.Session, newPPP func() (*ppp.Session, error), started func(*ppp.Session)) error {
 	s, err := newPPP()
 	if err != nil {

@@ -22,8 +22,10 @@ import (
 // buffers for its PPP goroutine. Only control traffic waits there — IPv4
 // goes from the port's reader straight into the TUN (SetReceiver) — and a
 // queue's channel costs 24 bytes a slot whether used or not: at 256 it
-// was 6 KiB of every idle session, a third of what one cost.
-const serverSessionQueue = 32
+// was 6 KiB of every idle session, a third of what one cost; at 32, 900
+// bytes. A peer sends a handful of control frames before it waits for an
+// answer (Configure-Requests, an Authenticate-Request, an Echo).
+const serverSessionQueue = 16
 
 // acRun is the access concentrator of one interface, serving every enabled
 // /interface pppoe-server server entry on it.
@@ -222,17 +224,32 @@ type serverSession struct {
 	limitIn, limitOut uint64
 }
 
+// run starts the session's PPP; ppp's Start serves it on goroutines of
+// its own (moving to a fresh one, with a small stack, once the link is
+// up) and calls finish when it ends.
 func (s *serverSession) run() {
-	defer close(s.done)
 	s.r.mu.Lock()
 	s.r.sessions[s] = struct{}{}
 	s.r.mu.Unlock()
-	err := runPPP(context.Background(), s.ps, s.newPPP, func(p *ppp.Session) {
-		s.tun.setControl(p)
-		s.mu.Lock()
-		s.ppp = p
-		s.mu.Unlock()
+	p, err := s.newPPP()
+	if err != nil {
+		s.ps.Close()
+		s.finish(err)
+		return
+	}
+	s.tun.setControl(p)
+	s.mu.Lock()
+	s.ppp = p
+	s.mu.Unlock()
+	p.Start(context.Background(), func(err error) {
+		s.ps.Close()
+		s.finish(err)
 	})
+}
+
+// finish tears the session down once PPP is over (err says why).
+func (s *serverSession) finish(err error) {
+	defer close(s.done)
 	s.attaching.Wait() // no TUN made after it is closed
 	s.sessionEnded(err, s.tun.stats())
 	s.tun.close()
