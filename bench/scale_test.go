@@ -108,6 +108,11 @@ func TestScale(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "rosh/cmd/rosh").CombinedOutput(); err != nil {
 		t.Fatalf("building rosh: %v\n%s", err, out)
 	}
+	if *profDir != "" {
+		if err := os.MkdirAll(*profDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var sizes []int
 	for _, s := range strings.Split(*sizesFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
