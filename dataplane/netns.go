@@ -81,8 +81,8 @@ type routeHandle struct {
 	*netlink.Handle
 	key  string
 	refs int
-	// making bounds how many devices of the namespace are being made at
-	// once. The kernel makes them one at a time under RTNL anyway; a
+	// making bounds how many devices of the namespace are being made, or
+	// removed, at once. The kernel makes them one at a time under RTNL anyway; a
 	// thread waiting there is an OS thread blocked, which Go replaces
 	// with a new one, so thousands of sessions coming up together left
 	// the AC with thousands of threads (and the load average at 1,000+).

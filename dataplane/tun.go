@@ -536,10 +536,15 @@ func (i *Interface) Close() error {
 	i.mu.Lock()
 	i.send, i.armed = nil, false
 	i.mu.Unlock()
+	// The last close of the file unregisters the device, under RTNL:
+	// bounded like Open's making, or an AC whose sessions all end at
+	// once blocks thousands of OS threads there.
+	i.nl.making <- struct{}{}
 	if err := i.file.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("dataplane: closing %s: %w", i.kname, err))
 	}
 	<-i.done
+	<-i.nl.making
 	if err := i.removeDevice(); err != nil {
 		errs = append(errs, err)
 	}
