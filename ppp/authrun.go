@@ -314,12 +314,25 @@ func (a *authPeer) record(sent []byte) {
 
 // resend repeats our verdict for a retransmitted request, with its
 // identifier.
+//
+// A request repeated after our success means the verdict was lost and the
+// peer is still in the Authenticate phase, where it discards NCP packets
+// (RFC 1661 §3.4; a peer of ours repeats it when our IPCP reaches it,
+// authSelf.peerInNetworkPhase). The Configure-Requests our IPCP has sent
+// so far could not be answered, so they do not count against Max-Configure
+// (§4.6: sent "before assuming that the peer is unable to respond"): IPCP's
+// Restart counter starts again. Without it a lost Success on a lossy line
+// (each repeat costs a round trip of IPCP, Response and Success) could use
+// up most of the ten, and IPCP gave up just after the peer caught up.
 func (a *authPeer) resend(proto Protocol, id uint8) {
 	if len(a.reply) < HeaderLen {
 		return
 	}
 	Packet(a.reply).SetIdentifier(id)
 	a.s.send(proto, a.reply)
+	if a.done && a.s.phase == PhaseNetwork {
+		a.s.ipcp.f.restartCount()
+	}
 }
 
 func (a *authPeer) verdict(user string, res AuthResult) {

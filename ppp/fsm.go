@@ -550,6 +550,15 @@ func (f *fsm) sendConfigureRequest(from State) {
 	f.host.startTimer(f.timer, f.timing.Restart)
 }
 
+// restartCount initializes the Restart counter (irc) while a negotiation
+// is under way: the owner has learnt that the Configure-Requests sent so
+// far could not have been answered.
+func (f *fsm) restartCount() {
+	if negotiating(f.state) {
+		f.restart = f.timing.MaxConfigure
+	}
+}
+
 // open, close, up and down are the administrative and lower-layer events.
 func (f *fsm) open() { f.event(evOpen) }
 func (f *fsm) up()   { f.event(evUp) }

@@ -293,6 +293,38 @@ func TestCHAPLostSuccess(t *testing.T) {
 	}
 }
 
+// TestLostSuccessSparesIPCP: the authenticator's Success is lost ten
+// times running. Each time, the peer (still authenticating, discarding
+// NCP packets, RFC 1661 §3.4) learns from the authenticator's IPCP
+// Configure-Request that it moved on, and repeats its Response; the
+// authenticator repeats its Success. Ten Configure-Requests went to a
+// peer that could not answer them: they must not count against
+// Max-Configure, or IPCP gives up (its last request unanswered) just after
+// the peer caught up. On a line losing 20% of the frames each way this was
+// one session in a few hundred, stuck or dropped (cmd/rosh
+// TestLossAndDelay).
+func TestLostSuccessSparesIPCP(t *testing.T) {
+	n := newNet(t, clientConfig(0), serverConfig(ppp.Methods(ppp.MSCHAPv2)))
+	dropped := 0
+	n.drop = func(fromClient bool, p ppp.Protocol, b []byte) bool {
+		if !fromClient && p == ppp.ProtoCHAP && len(b) > 0 && ppp.Code(b[0]) == ppp.CHAPSuccess && dropped < 10 {
+			dropped++
+			return true
+		}
+		return false
+	}
+	n.start()
+	n.advance(40*time.Second, 100*time.Millisecond)
+	if got := n.count(false, ppp.ProtoCHAP, ppp.CHAPSuccess); got != 11 {
+		t.Fatalf("%d Successes sent, want 11 (ten lost)", got)
+	}
+	for _, s := range []*ppp.Session{n.client, n.server} {
+		if st := s.Status(); st.Phase != ppp.PhaseNetwork || st.IPCP != ppp.StateOpened || st.Err != nil {
+			t.Errorf("not up: phase %v IPCP %v err %v", st.Phase, st.IPCP, st.Err)
+		}
+	}
+}
+
 // TestNegotiationTimeout: a silent peer gets Max-Configure
 // Configure-Requests, 3 s apart, then the session ends.
 func TestNegotiationTimeout(t *testing.T) {
