@@ -417,6 +417,11 @@ type fsm struct {
 	reqID    uint8 // Identifier of our outstanding Configure-Request
 	answered bool  // our outstanding Configure-Request has had its reply
 	req      []byte
+	// naked is the options of the last Configure-Request we Nak'd, and
+	// repeats how many times since it came again unchanged (nakFailure).
+	naked     []byte
+	haveNaked bool
+	repeats   int
 	// why is the reason a timeout ended the layer, for finished().
 	why error
 
@@ -509,8 +514,9 @@ func (f *fsm) do(a action, from, next State) {
 	case sca, scn:
 		if f.replyCode == CodeConfigureAck {
 			f.failures = 0
+			f.haveNaked = false
 		} else if f.replyCode == CodeConfigureNak {
-			f.failures++
+			f.nakFailure()
 		}
 		f.host.sendControl(f.proto, f.replyCode, f.rx.Identifier(), f.reply)
 	case str:
@@ -534,12 +540,37 @@ func (f *fsm) do(a action, from, next State) {
 	}
 }
 
+// nakFailure counts a Configure-Nak against Max-Failure (RFC 1661 §4.6:
+// Naks sent without an Ack, "before assuming that the configuration is not
+// converging"), unless it answers a request identical to the one we
+// Nak'd last: that is the peer's retransmission, our Nak lost on the way
+// (the peer's Restart timer, §4.6), which says the line loses frames, not
+// that the peer will not take our values. Without it five Naks lost in a
+// row turned the server's Nak of the peer's IP-Address into a Reject, and
+// a peer that needs an address from us had to give up the link. A peer
+// that ignores our Nak and repeats itself is still bounded: past
+// Max-Configure repeats, each counts.
+func (f *fsm) nakFailure() {
+	req := f.rx.Data()
+	if f.haveNaked && string(req) == string(f.naked) {
+		if f.repeats < f.timing.MaxConfigure {
+			f.repeats++
+			return
+		}
+	} else {
+		f.naked = append(f.naked[:0], req...)
+		f.haveNaked, f.repeats = true, 0
+	}
+	f.failures++
+}
+
 func (f *fsm) sendConfigureRequest(from State) {
 	if !negotiating(from) {
 		// A new negotiation rather than a retransmission or an answer
 		// to a Nak: start from the configured options.
 		f.l.reset()
 		f.failures = 0
+		f.haveNaked = false
 	}
 	f.req = f.l.appendRequest(f.req[:0])
 	f.id++

@@ -273,13 +273,34 @@ func TestFSMMaxFailure(t *testing.T) {
 	r.f.open()
 	r.f.up()
 	for i := range 8 {
-		r.f.input(pkt(CodeConfigureRequest, uint8(i), 1, 4, 0, 10))
+		r.f.input(pkt(CodeConfigureRequest, uint8(i), 1, 4, 0, byte(10+i)))
 	}
 	if n := r.count("send Configure-Nak"); n != DefaultMaxFailure {
 		t.Errorf("%d Configure-Naks before rejecting, want %d", n, DefaultMaxFailure)
 	}
 	if n := r.count("send Configure-Reject"); n != 8-DefaultMaxFailure {
 		t.Errorf("%d Configure-Rejects, want %d", n, 8-DefaultMaxFailure)
+	}
+}
+
+// TestFSMMaxFailureRepeats: the same request again is the peer's
+// retransmission, our Nak lost: it does not count towards Max-Failure,
+// until it has come Max-Configure times (a peer that ignores our Naks).
+// Five Naks lost in a row, on a 20%-loss line, had the server reject
+// the IP-Address it was offering.
+func TestFSMMaxFailureRepeats(t *testing.T) {
+	r := newRecorder()
+	r.f.open()
+	r.f.up()
+	want := 1 + DefaultMaxConfigure + DefaultMaxFailure - 1
+	for i := range want + 2 {
+		r.f.input(pkt(CodeConfigureRequest, uint8(i), 1, 4, 0, 10))
+	}
+	if n := r.count("send Configure-Nak"); n != want {
+		t.Errorf("%d Configure-Naks before rejecting, want %d", n, want)
+	}
+	if n := r.count("send Configure-Reject"); n != 2 {
+		t.Errorf("%d Configure-Rejects, want 2", n)
 	}
 }
 

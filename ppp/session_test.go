@@ -325,6 +325,34 @@ func TestLostSuccessSparesIPCP(t *testing.T) {
 	}
 }
 
+// TestLostNaksKeepAddress: the server's IPCP Configure-Nak (the address
+// it assigns) is lost five times; the client repeats its request for
+// 0.0.0.0 each time. Those repeats are retransmissions, not a peer that
+// will not converge: the server keeps Nak'ing rather than rejecting the
+// IP-Address option at Max-Failure (RFC 1661 §4.6), which left the client
+// no address and ended the link.
+func TestLostNaksKeepAddress(t *testing.T) {
+	n := newNet(t, clientConfig(0), serverConfig(ppp.Methods(ppp.MSCHAPv2)))
+	dropped := 0
+	n.drop = func(fromClient bool, p ppp.Protocol, b []byte) bool {
+		if !fromClient && p == ppp.ProtoIPCP && len(b) > 0 && ppp.Code(b[0]) == ppp.CodeConfigureNak && dropped < 5 {
+			dropped++
+			return true
+		}
+		return false
+	}
+	n.start()
+	n.advance(30*time.Second, 100*time.Millisecond)
+	if got := n.count(false, ppp.ProtoIPCP, ppp.CodeConfigureReject); got != 0 {
+		t.Errorf("server sent %d IPCP Configure-Rejects, want 0", got)
+	}
+	for _, s := range []*ppp.Session{n.client, n.server} {
+		if st := s.Status(); st.IPCP != ppp.StateOpened || st.Err != nil {
+			t.Errorf("not up: IPCP %v err %v", st.IPCP, st.Err)
+		}
+	}
+}
+
 // TestNegotiationTimeout: a silent peer gets Max-Configure
 // Configure-Requests, 3 s apart, then the session ends.
 func TestNegotiationTimeout(t *testing.T) {
