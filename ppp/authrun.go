@@ -375,6 +375,9 @@ type authSelf struct {
 	resp          []byte
 	peerChallenge [16]byte
 	ntResponse    [24]byte
+	// repeats counts the Responses repeated for the peer's NCP packets
+	// (peerInNetworkPhase).
+	repeats int
 }
 
 func (a *authSelf) begin(m Method) {
@@ -531,11 +534,23 @@ func (a *authSelf) challenge(c CHAPPacket) {
 // authenticator, done with Challenges, sends only IPCP, which we may not
 // take before the verdict, and the session never comes up. The peer's
 // NCP retransmissions pace the repeats.
+//
+// The authenticator that sends them is not silent: it has moved on, and
+// what we wait for is a verdict lost on the way, which each repeat asks
+// for again (three frames that must all get through). So each repeat gives
+// the verdict a new authentication deadline, up to Max-Configure repeats;
+// otherwise a line that lost one frame in five ran out of the one 30-s
+// deadline about once in six thousand sessions, the authenticator all the
+// while sending Success after Success.
 func (a *authSelf) peerInNetworkPhase() {
 	if !a.active || a.done || !a.haveResp || a.method == PAP {
 		return
 	}
 	a.s.send(ProtoCHAP, a.resp)
+	if a.repeats < a.s.cfg.Timing.MaxConfigure {
+		a.repeats++
+		a.s.startTimer(timerAuthSelf, a.s.authDeadline())
+	}
 }
 
 // checkAuthenticator verifies MS-CHAPv2's mutual authentication (RFC 2759

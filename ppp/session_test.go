@@ -325,6 +325,32 @@ func TestLostSuccessSparesIPCP(t *testing.T) {
 	}
 }
 
+// TestLostSuccessesPeerWaits: eleven Successes lost, the last one
+// reaching the peer 30 s after its Response — past its authentication
+// deadline, but the authenticator's IPCP showed all along that it had
+// moved on, and each repeat of the Response gave the verdict a new one.
+func TestLostSuccessesPeerWaits(t *testing.T) {
+	n := newNet(t, clientConfig(0), serverConfig(ppp.Methods(ppp.MSCHAPv2)))
+	dropped := 0
+	n.drop = func(fromClient bool, p ppp.Protocol, b []byte) bool {
+		if !fromClient && p == ppp.ProtoCHAP && len(b) > 0 && ppp.Code(b[0]) == ppp.CHAPSuccess && dropped < 11 {
+			dropped++
+			return true
+		}
+		return false
+	}
+	n.start()
+	n.advance(50*time.Second, 100*time.Millisecond)
+	if got := n.count(false, ppp.ProtoCHAP, ppp.CHAPSuccess); got != 12 {
+		t.Fatalf("%d Successes sent, want 12 (eleven lost)", got)
+	}
+	for _, s := range []*ppp.Session{n.client, n.server} {
+		if st := s.Status(); st.IPCP != ppp.StateOpened || st.Err != nil {
+			t.Errorf("not up: IPCP %v err %v", st.IPCP, st.Err)
+		}
+	}
+}
+
 // TestLostNaksKeepAddress: the server's IPCP Configure-Nak (the address
 // it assigns) is lost five times; the client repeats its request for
 // 0.0.0.0 each time. Those repeats are retransmissions, not a peer that
