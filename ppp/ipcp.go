@@ -91,6 +91,22 @@ func (c *ipcp) reset() {
 		hasDNS1: c.s.cfg.RequestDNS,
 		hasDNS2: c.s.cfg.RequestDNS,
 	}
+	// A renegotiation (a Configure-Request in Opened, RFC 1661 §4.3)
+	// asks again for what the peer gave us last (RFC 1332 §3.3: the
+	// sender states the address it desires) rather than 0.0.0.0, so the
+	// peer can acknowledge at once instead of Nak'ing first. On a lossy
+	// line each such Nak round was one more chance for the two ends to
+	// knock each other out of Opened again, and a renegotiation could go
+	// on for a minute.
+	if c.got.hasAddr && c.got.addr != 0 && c.s.cfg.LocalAddr == (netip.Addr{}) {
+		c.want.addr = c.got.addr
+	}
+	if c.want.hasDNS1 && c.got.hasDNS1 {
+		c.want.dns1 = c.got.dns1
+	}
+	if c.want.hasDNS2 && c.got.hasDNS2 {
+		c.want.dns2 = c.got.dns2
+	}
 }
 
 func (c *ipcp) appendRequest(b []byte) []byte {

@@ -351,6 +351,48 @@ func TestLostSuccessesPeerWaits(t *testing.T) {
 	}
 }
 
+// TestIPCPRenegotiationKeepsAddress: the server's IPCP Configure-Request
+// reaches the client again once it is Opened (its Configure-Ack was lost
+// and the server retransmitted): the client renegotiates (RFC 1661 §4.3)
+// asking for the address it was given, which the server acknowledges at
+// once — no 0.0.0.0 and Nak round, each another chance on a lossy line
+// for the two ends to knock each other out of Opened.
+func TestIPCPRenegotiationKeepsAddress(t *testing.T) {
+	n := newNet(t, clientConfig(0), serverConfig(0))
+	n.up()
+	mark := len(packets(&n.cap))
+	a := serverAddr.As4()
+	n.client.Input(ppp.ProtoIPCP, pkt(ppp.CodeConfigureRequest, 0x77, ppp.IPCPOptAddress, 6, a[0], a[1], a[2], a[3]))
+	n.settle()
+	naks := 0
+	var req []byte
+	for _, p := range packets(&n.cap)[mark:] {
+		if p.proto != ppp.ProtoIPCP || len(p.b) < 4 {
+			continue
+		}
+		switch ppp.Code(p.b[0]) {
+		case ppp.CodeConfigureRequest:
+			if p.out && req == nil {
+				req = p.b
+			}
+		case ppp.CodeConfigureNak:
+			naks++
+		}
+	}
+	c := clientAddr.As4()
+	if len(req) < 10 || req[4] != ppp.IPCPOptAddress || [4]byte(req[6:10]) != c {
+		t.Errorf("client's renegotiating Configure-Request %x, want IP-Address %v first", req, clientAddr)
+	}
+	if naks != 0 {
+		t.Errorf("%d Configure-Naks in the renegotiation, want 0", naks)
+	}
+	for _, s := range []*ppp.Session{n.client, n.server} {
+		if st := s.Status(); st.IPCP != ppp.StateOpened || st.PeerAddr != clientAddr && st.LocalAddr != clientAddr {
+			t.Errorf("after renegotiation: IPCP %v local %v peer %v", st.IPCP, st.LocalAddr, st.PeerAddr)
+		}
+	}
+}
+
 // TestLostNaksKeepAddress: the server's IPCP Configure-Nak (the address
 // it assigns) is lost five times; the client repeats its request for
 // 0.0.0.0 each time. Those repeats are retransmissions, not a peer that
