@@ -349,7 +349,11 @@ func (a *authPeer) verdict(user string, res AuthResult) {
 			s.log.Info("peer failed authentication", "topic", a.method.topic(), "user", user, "method", a.method.String(), "reason", reason)
 		}
 		s.emit(EventAuthFailed, err)
-		s.fail(err)
+		// The reason stays ours (the log, the session's error); the
+		// peer's Terminate-Request says only that it failed, or it
+		// would tell a prober which user names exist.
+		s.setReason(err)
+		s.terminate(ErrAuthFailed.Error())
 		return
 	}
 	a.done = true

@@ -182,6 +182,21 @@ func TestWrongPassword(t *testing.T) {
 				if n.count(false, ppp.ProtoIPCP, ppp.CodeConfigureRequest)+n.count(true, ppp.ProtoIPCP, ppp.CodeConfigureRequest) != 0 {
 					t.Error("IPCP ran after failed authentication")
 				}
+				// The peer learns that it failed, never why: the
+				// same words for a wrong password and an unknown
+				// user, or a prober could list the user names.
+				terms := 0
+				for _, p := range packets(&n.cap) {
+					if !p.out && p.proto == ppp.ProtoLCP && len(p.b) >= 4 && ppp.Code(p.b[0]) == ppp.CodeTerminateRequest {
+						terms++
+						if got := string(p.b[4:]); got != "authentication failed" {
+							t.Errorf("server's Terminate-Request says %q, want %q", got, "authentication failed")
+						}
+					}
+				}
+				if terms == 0 {
+					t.Error("server sent no Terminate-Request")
+				}
 			})
 		}
 	}

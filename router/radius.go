@@ -191,13 +191,19 @@ func (s *serverSession) StartAuthenticate(req *ppp.AuthRequest, verdict func(ppp
 		go func() { verdict(s.radiusAuthenticate(d, req)) }()
 		return ppp.AuthResult{}, false
 	}
-	var res ppp.AuthResult
+	return s.admit(d, req, localVerdict(req, sec, why), s.profileFor(d, sec), nil), true
+}
+
+// localVerdict judges req against the local secret secretFor found (why
+// says why there is none). A missing secret gets the peer the same answer
+// as a wrong password (the ppp package's default text): only the Reason,
+// which stays in the log, tells them apart, or a prober could list the
+// user names.
+func localVerdict(req *ppp.AuthRequest, sec SecretSpec, why string) ppp.AuthResult {
 	if why != "" {
-		res = ppp.AuthResult{Reason: why, Message: "authentication failed"}
-	} else {
-		res = ppp.VerifyPassword(req, sec.Password)
+		return ppp.AuthResult{Reason: why}
 	}
-	return s.admit(d, req, res, s.profileFor(d, sec), nil), true
+	return ppp.VerifyPassword(req, sec.Password)
 }
 
 // radiusTimeout bounds one authentication over every server, whatever
