@@ -216,6 +216,11 @@ func TestWrongPassword(t *testing.T) {
 	if strings.Contains(log.String(), "WRONGpw") {
 		t.Errorf("password in the log:\n%s", log.String())
 	}
+	// The end of a session whose login failed names the user it gave,
+	// not "<pppoe-?>: ? disconnected".
+	if !strings.Contains(log.String(), "<pppoe-user>: user disconnected (session ") || strings.Contains(log.String(), "? disconnected") {
+		t.Errorf("AC log does not name the user of the failed sessions' end:\n%s", log.String())
+	}
 }
 
 // TestManyClientsDistinctAddresses: 200 clients in one router on one

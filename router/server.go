@@ -261,22 +261,39 @@ func (s *serverSession) finish(err error) {
 	s.ac.mu.Unlock()
 	s.release()
 	s.mu.Lock()
-	user, ifname := s.user, s.ifname
+	user, ifname, p := s.user, s.ifname, s.ppp
 	s.mu.Unlock()
 	if ifname != "" {
 		s.r.releaseName(ifname)
 	}
-	if user == "" {
-		user = "?"
-	}
-	if ifname == "" {
-		ifname = "<pppoe-" + user + ">"
-	}
+	ifname, user = endNames(ifname, user, p, s.mac)
 	s.mu.Lock()
 	everUp := s.everUp
 	s.mu.Unlock()
 	s.r.eng.Metrics.ended(roleServer, everUp, err)
 	s.r.log.Add("pppoe,ppp,info", "%s: %s disconnected (session %d from %s): %s", ifname, user, s.ps.ID(), s.mac, describe(err))
+}
+
+// endNames are the interface and user names of a session's last log line.
+// A session that never came up (its login failed, or was refused) has no
+// interface and no user of its own, but its peer gave a name: the line
+// names that user and <pppoe-user>, as RouterOS does; "?" and <pppoe-MAC>
+// only when the peer sent none.
+func endNames(ifname, user string, p *ppp.Session, mac string) (string, string) {
+	if user == "" && p != nil {
+		user = p.Status().PeerName
+	}
+	if ifname == "" {
+		if user != "" {
+			ifname = "<pppoe-" + user + ">"
+		} else {
+			ifname = "<pppoe-" + mac + ">"
+		}
+	}
+	if user == "" {
+		user = "?"
+	}
+	return ifname, user
 }
 
 // newPPP makes the subscriber's PPP session over its PPPoE session.
