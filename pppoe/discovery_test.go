@@ -636,7 +636,7 @@ func TestPADODelay(t *testing.T) {
 	}
 }
 
-// RFC 2516 §7 back-off: PADI after 1, 2, 4, 8, 16, 16 s, then ErrTimeout.
+// RFC 2516 §7 back-off: PADI after 1, 2, 4, 8, 8, 8 s, then ErrTimeout.
 func TestPADIBackoff(t *testing.T) {
 	checkLeaks(t)
 	clk := clock.NewManual(time.Unix(1_000_000, 0))
@@ -646,7 +646,7 @@ func TestPADIBackoff(t *testing.T) {
 	c := newClient(t, n.clPort, ClientConfig{Clock: clk, PADIAttempts: 7, OnEvent: events.add})
 	errc := make(chan error, 1)
 	go func() { _, err := dial(t, c); errc <- err }()
-	for i, want := range []time.Duration{1, 2, 4, 8, 16, 16, 16} {
+	for i, want := range []time.Duration{1, 2, 4, 8, 8, 8, 8} {
 		raw.expect(t, CodePADI)
 		if !clk.WaitTimers(1, 5*time.Second) {
 			t.Fatal("no timer armed")
