@@ -194,6 +194,7 @@ type serverSession struct {
 	lpool   string
 	up      bool
 	everUp  bool // came up once: its end is not a setup failure
+	gone    bool // the PPP session ended: off /ppp active before its TUN is deleted
 	closing bool
 	profile ProfileSpec
 	tun     tunnel
@@ -535,6 +536,7 @@ func (s *serverSession) onEvent(e ppp.Event) {
 		s.mu.Lock()
 		s.upGen++ // a TUN still being made is not attached
 		s.up = false
+		s.gone = s.gone || e.Kind == ppp.EventDead
 		s.mu.Unlock()
 		s.tunMu.Lock()
 		s.tun.down(s.ps)
@@ -543,37 +545,49 @@ func (s *serverSession) onEvent(e ppp.Event) {
 }
 
 // connected marks the session up, unless IPCP went down while its TUN was
-// being made (gen is the EventUp's).
+// being made (gen is the EventUp's). IPCP coming up again after a
+// renegotiation (RFC 1661 §4.3: a Configure-Request in Opened) is the same
+// session going on, not a new one: it is logged as such, not counted again.
 func (s *serverSession) connected(gen uint64, st ppp.Status) {
 	s.mu.Lock()
 	if gen != s.upGen {
 		s.mu.Unlock()
 		return
 	}
+	again := s.everUp
 	s.up, s.everUp = true, true
 	name, user := s.ifname, s.user
 	s.mu.Unlock()
 	s.addRadiusRoutes(name)
 	s.sessionUp()
 	s.applyLimits()
+	if again {
+		s.r.log.Add("ppp,info", "%s: IPCP renegotiated, %s", name, st.PeerAddr)
+		return
+	}
 	s.r.eng.Metrics.setup(roleServer)
 	s.r.log.Add("pppoe,ppp,info", "%s: %s connected from %s, %s, auth %v", name, user, s.mac, st.PeerAddr, st.Method)
 }
 
-// active describes the session for /ppp active, when it is up.
+// active describes the session for /ppp active, once it has come up: an
+// IPCP renegotiation (its data path held meanwhile) does not take it off
+// the list nor start its uptime again — the connection goes on, with its
+// address and accounting (sessionUp), until the session ends.
 func (s *serverSession) active() (ActiveSession, bool) {
 	s.mu.Lock()
-	p, up := s.ppp, s.up
+	p, listed, since := s.ppp, s.everUp && !s.gone, s.since
 	a := ActiveSession{
 		Name: s.user, Interface: s.ifname, Service: "pppoe", PPPoEName: s.spec.ServiceName,
 		CallerID: s.mac, Address: s.addr.String(), SessionID: s.ps.ID(), Radius: s.rad != nil,
 	}
 	s.mu.Unlock()
-	if !up || p == nil {
+	if !listed || p == nil {
 		return ActiveSession{}, false
 	}
 	st := p.Status()
-	a.Uptime = time.Since(st.Since).Truncate(time.Second)
+	if !since.IsZero() {
+		a.Uptime = time.Since(since).Truncate(time.Second)
+	}
 	a.MTU, a.MRU = st.MTU, st.MRU
 	a.KernelName = s.tun.kernelName()
 	a.Counters = countersOf(s.tun.stats())
