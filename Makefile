@@ -157,4 +157,4 @@ interop: deps
 	@if [ ! -f $(PEERS_CACHE)/vmlinuz ] || [ ! -f $(PEERS_CACHE)/initramfs.cpio.gz ]; then \
 		PEERS_CACHE=$(PEERS_CACHE) $(PEERS_DIR)/setup.sh; \
 	fi
-	PEERS_DIR=$(PEERS_DIR) PEERS_CACHE=$(PEERS_CACHE) $(GO) test -tags interop -count=1 -v -timeout 30m ./interop/
+	PEERS_DIR=$(PEERS_DIR) PEERS_CACHE=$(PEERS_CACHE) $(GO) test -tags interop -count=1 -v -timeout 60m ./interop/
