@@ -243,6 +243,29 @@ func (n *testNet) up() {
 	}
 }
 
+// loseFromServer loses the first k packets of proto with code that the
+// server sends.
+func (n *testNet) loseFromServer(proto ppp.Protocol, code ppp.Code, k int) {
+	n.drop = func(fromClient bool, p ppp.Protocol, b []byte) bool {
+		if !fromClient && p == proto && len(b) > 0 && ppp.Code(b[0]) == code && k > 0 {
+			k--
+			return true
+		}
+		return false
+	}
+}
+
+// checkOpened reports either session not in the Network phase with IPCP
+// Opened, or ended with an error.
+func (n *testNet) checkOpened() {
+	n.t.Helper()
+	for _, s := range []*ppp.Session{n.client, n.server} {
+		if st := s.Status(); st.Phase != ppp.PhaseNetwork || st.IPCP != ppp.StateOpened || st.Err != nil {
+			n.t.Errorf("not up: phase %v IPCP %v err %v", st.Phase, st.IPCP, st.Err)
+		}
+	}
+}
+
 // count returns how many captured packets match.
 func (n *testNet) count(fromClient bool, proto ppp.Protocol, code ppp.Code) int {
 	return countPackets(&n.cap, fromClient, proto, code)

@@ -1,24 +1,12 @@
 package ppp
 
 import (
-	"runtime"
 	"testing"
+
+	"rosh/internal/allocs"
 )
 
 var allocSink []byte
-
-// allocPerCall is the bytes fn allocates per call, averaged over runs.
-func allocPerCall(runs int, fn func()) uint64 {
-	fn()
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for range runs {
-		fn()
-	}
-	runtime.ReadMemStats(&after)
-	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
-}
 
 // TestLengthClaimsAllocateNothing: short packets whose Length fields claim
 // 64 KiB (the packet's Length, RFC 1661 §5; an option's, §6; PAP's
@@ -27,7 +15,7 @@ func allocPerCall(runs int, fn func()) uint64 {
 // against the bytes there before anything is sized from it.
 func TestLengthClaimsAllocateNothing(t *testing.T) {
 	const limit = 512
-	if got := allocPerCall(10, func() { allocSink = make([]byte, 1<<16) }); got < limit {
+	if got := allocs.BytesPerCall(10, func() { allocSink = make([]byte, 1<<16) }); got < limit {
 		t.Fatalf("the measure sees %d B for a 64 KiB allocation", got)
 	}
 	server := fuzzSession(t, RoleServer)
@@ -45,7 +33,7 @@ func TestLengthClaimsAllocateNothing(t *testing.T) {
 		"LCP options claiming 65535": func() { _, _ = ParseOptions([]byte{3, 0xff, 0xc2, 0x23}) },
 	}
 	for name, fn := range cases {
-		if got := allocPerCall(100, fn); got > limit {
+		if got := allocs.BytesPerCall(100, fn); got > limit {
 			t.Errorf("%s: allocates %d B per packet (limit %d B)", name, got, limit)
 		}
 	}

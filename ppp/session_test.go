@@ -320,24 +320,13 @@ func TestCHAPLostSuccess(t *testing.T) {
 // TestLossAndDelay).
 func TestLostSuccessSparesIPCP(t *testing.T) {
 	n := newNet(t, clientConfig(0), serverConfig(ppp.Methods(ppp.MSCHAPv2)))
-	dropped := 0
-	n.drop = func(fromClient bool, p ppp.Protocol, b []byte) bool {
-		if !fromClient && p == ppp.ProtoCHAP && len(b) > 0 && ppp.Code(b[0]) == ppp.CHAPSuccess && dropped < 10 {
-			dropped++
-			return true
-		}
-		return false
-	}
+	n.loseFromServer(ppp.ProtoCHAP, ppp.CHAPSuccess, 10)
 	n.start()
 	n.advance(40*time.Second, 100*time.Millisecond)
 	if got := n.count(false, ppp.ProtoCHAP, ppp.CHAPSuccess); got != 11 {
 		t.Fatalf("%d Successes sent, want 11 (ten lost)", got)
 	}
-	for _, s := range []*ppp.Session{n.client, n.server} {
-		if st := s.Status(); st.Phase != ppp.PhaseNetwork || st.IPCP != ppp.StateOpened || st.Err != nil {
-			t.Errorf("not up: phase %v IPCP %v err %v", st.Phase, st.IPCP, st.Err)
-		}
-	}
+	n.checkOpened()
 }
 
 // TestLostSuccessesPeerWaits: eleven Successes lost, the last one
@@ -346,24 +335,13 @@ func TestLostSuccessSparesIPCP(t *testing.T) {
 // moved on, and each repeat of the Response gave the verdict a new one.
 func TestLostSuccessesPeerWaits(t *testing.T) {
 	n := newNet(t, clientConfig(0), serverConfig(ppp.Methods(ppp.MSCHAPv2)))
-	dropped := 0
-	n.drop = func(fromClient bool, p ppp.Protocol, b []byte) bool {
-		if !fromClient && p == ppp.ProtoCHAP && len(b) > 0 && ppp.Code(b[0]) == ppp.CHAPSuccess && dropped < 11 {
-			dropped++
-			return true
-		}
-		return false
-	}
+	n.loseFromServer(ppp.ProtoCHAP, ppp.CHAPSuccess, 11)
 	n.start()
 	n.advance(50*time.Second, 100*time.Millisecond)
 	if got := n.count(false, ppp.ProtoCHAP, ppp.CHAPSuccess); got != 12 {
 		t.Fatalf("%d Successes sent, want 12 (eleven lost)", got)
 	}
-	for _, s := range []*ppp.Session{n.client, n.server} {
-		if st := s.Status(); st.IPCP != ppp.StateOpened || st.Err != nil {
-			t.Errorf("not up: IPCP %v err %v", st.IPCP, st.Err)
-		}
-	}
+	n.checkOpened()
 }
 
 // TestIPCPRenegotiationKeepsAddress: the server's IPCP Configure-Request
@@ -416,24 +394,13 @@ func TestIPCPRenegotiationKeepsAddress(t *testing.T) {
 // no address and ended the link.
 func TestLostNaksKeepAddress(t *testing.T) {
 	n := newNet(t, clientConfig(0), serverConfig(ppp.Methods(ppp.MSCHAPv2)))
-	dropped := 0
-	n.drop = func(fromClient bool, p ppp.Protocol, b []byte) bool {
-		if !fromClient && p == ppp.ProtoIPCP && len(b) > 0 && ppp.Code(b[0]) == ppp.CodeConfigureNak && dropped < 5 {
-			dropped++
-			return true
-		}
-		return false
-	}
+	n.loseFromServer(ppp.ProtoIPCP, ppp.CodeConfigureNak, 5)
 	n.start()
 	n.advance(30*time.Second, 100*time.Millisecond)
 	if got := n.count(false, ppp.ProtoIPCP, ppp.CodeConfigureReject); got != 0 {
 		t.Errorf("server sent %d IPCP Configure-Rejects, want 0", got)
 	}
-	for _, s := range []*ppp.Session{n.client, n.server} {
-		if st := s.Status(); st.IPCP != ppp.StateOpened || st.Err != nil {
-			t.Errorf("not up: IPCP %v err %v", st.IPCP, st.Err)
-		}
-	}
+	n.checkOpened()
 }
 
 // TestNegotiationTimeout: a silent peer gets Max-Configure

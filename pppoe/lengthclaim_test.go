@@ -2,24 +2,12 @@ package pppoe
 
 import (
 	"bytes"
-	"runtime"
 	"testing"
+
+	"rosh/internal/allocs"
 )
 
 var allocSink []byte
-
-// allocPerCall is the bytes fn allocates per call, averaged over runs.
-func allocPerCall(runs int, fn func()) uint64 {
-	fn() // warm up: buffers made once, on first use
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for range runs {
-		fn()
-	}
-	runtime.ReadMemStats(&after)
-	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
-}
 
 // lyingFrames are short frames whose length fields claim 64 KiB: the PPPoE
 // LENGTH, a tag's TAG_LENGTH, both, and a session frame's LENGTH over a
@@ -50,7 +38,7 @@ func lyingFrames() map[string][]byte {
 func TestLengthClaimsAllocateNothing(t *testing.T) {
 	r := newEngineRig(t)
 	const limit = 512 // bytes per call: far below the 64 KiB claimed
-	if got := allocPerCall(10, func() { allocSink = make([]byte, 1<<16) }); got < limit {
+	if got := allocs.BytesPerCall(10, func() { allocSink = make([]byte, 1<<16) }); got < limit {
 		t.Fatalf("the measure sees %d B for a 64 KiB allocation", got)
 	}
 	for name, frame := range lyingFrames() {
@@ -64,7 +52,7 @@ func TestLengthClaimsAllocateNothing(t *testing.T) {
 				"session":       func() { r.clHandler(frame); drain(r.clSession.in) },
 			}
 			for path, fn := range paths {
-				if got := allocPerCall(100, fn); got > limit {
+				if got := allocs.BytesPerCall(100, fn); got > limit {
 					t.Errorf("%s allocates %d B per frame of %d B (limit %d B)", path, got, len(frame), limit)
 				}
 			}
